@@ -1,0 +1,23 @@
+"""The settings of one mock instance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_TOKEN = "mock-token"
+DEFAULT_USERS = {"demo": "demo"}
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
+    # OAuth2 password flow users (username -> password) of the mock's token endpoint.
+    users: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_USERS))
+    seed_path: Path | None = None  # None: the bundled seed
+    empty: bool = False  # reference data only, no entities
+    today: dt.date | None = None  # None: the real date, day by day
+    validate_responses: bool = False

@@ -1,0 +1,218 @@
+"""The read-only fields the server derives, each from the rule in docs/DECISIONS.md and the
+spec's descriptions (the README lists them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+from ..storage import Row, Store
+from .clock import Clock, add_period
+from .directory import Directory
+
+VALID_STATUSES = ("VALID", "EXPIRING")
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text[:10]) if text else None
+
+
+class Derivations:
+    def __init__(self, store: Store, directory: Directory, clock: Clock) -> None:
+        self.store = store
+        self.directory = directory
+        self.clock = clock
+        self._by_segment: dict[str, Callable[[Row], dict[str, Any]]] = {
+            "action": self.action,
+            "action-session": self.action_session,
+            "action-session-date": self.action_session_date,
+            "certificate": self.certificate,
+            "action-subscription": self.action_subscription,
+            "action-session-subscription": self.action_session_subscription,
+            "certificate-action": self.certificate_action,
+        }
+
+    def computed(self, segment: str, row: Row) -> dict[str, Any]:
+        return self._by_segment[segment](row)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _get(self, segment: str, entity_id: str | None) -> Row:
+        return (self.store.get(segment, entity_id) if entity_id else None) or {}
+
+    def _children(self, segment: str, field: str, value: str) -> list[Row]:
+        table = self.store.table(segment)
+        return [table.rows[i] for i in table.lookup(field, value)]
+
+    def session_span(self, session_id: str) -> tuple[str | None, str | None]:
+        """Date part of the earliest date_begin and of the latest date_end of a session's dates."""
+        dates = self._children("action-session-date", "action_session_id", session_id)
+        if not dates:
+            return None, None
+        begin = min(d["date_begin"][:19] for d in dates)
+        end = max(d["date_end"][:19] for d in dates)
+        return begin[:10], end[:10]
+
+    def first_link(self, certificate_id: str) -> Row | None:
+        table = self.store.table("certificate-action")
+        ids = table.lookup("certificate_id", certificate_id)
+        if not ids:
+            return None
+        return table.rows[min(ids, key=lambda i: (table.created[i], i))]
+
+    def certificate_expiry(self, certificate: Row) -> dt.date | None:
+        """The client's date_expire, else release + own validity, else + the first link's action's."""
+        if certificate.get("date_expire"):
+            return _date(certificate["date_expire"])
+        release = _date(certificate.get("date_release"))
+        if release is None:
+            return None
+        if certificate.get("validity") is not None and certificate.get("validity_unit"):
+            return add_period(release, certificate["validity"], certificate["validity_unit"])
+        link = self.first_link(certificate["certificate_id"])
+        action = self._get("action", link["action_id"]) if link else {}
+        if action.get("validity") is not None and action.get("validity_unit"):
+            return add_period(release, action["validity"], action["validity_unit"])
+        return None
+
+    def link_expiry(self, link: Row) -> dt.date | None:
+        if link.get("date_expire"):
+            return _date(link["date_expire"])
+        return self.certificate_expiry(self._get("certificate", link["certificate_id"]))
+
+    def subscription_status(self, subscription: Row) -> str:
+        action = self._get("action", subscription["action_id"])
+        expiries: list[dt.date | None] = []
+        for link in self._children("certificate-action", "action_id", subscription["action_id"]):
+            certificate = self._get("certificate", link["certificate_id"])
+            if certificate.get("resource_id") == subscription["subscriber_id"]:
+                expiries.append(self.link_expiry(link))
+        if not expiries:
+            return "NEW"
+        if None in expiries:  # a link that never expires wins
+            return "VALID"
+        expiry = max(e for e in expiries if e is not None)
+        today = self.clock.today()
+        if expiry < today:
+            return "EXPIRED"
+        if expiry <= today + dt.timedelta(days=action.get("expire_interval") or 0):
+            return "EXPIRING"
+        return "VALID"
+
+    def _is_scheduled(self, subscription: Row, action_id: str, today: dt.date) -> bool:
+        for enrollment in self._children(
+            "action-session-subscription", "action_subscription_id", subscription["action_subscription_id"]
+        ):
+            if enrollment.get("done", -1) != -1:
+                continue
+            session = self._get("action-session", enrollment["action_session_id"])
+            if session.get("action_id") != action_id:
+                continue
+            _, end = self.session_span(session["action_session_id"])
+            if end is not None and dt.date.fromisoformat(end) >= today:
+                return True
+        return False
+
+    def _names_of_action(self, action: Row) -> dict[str, Any]:
+        return {
+            "action_code": action.get("code"),
+            "action_name": action.get("name"),
+            "action_type": action.get("action_type"),
+        }
+
+    # --- per resource -------------------------------------------------------------------
+
+    def action(self, row: Row) -> dict[str, Any]:
+        today = self.clock.today()
+        valid = scheduled = 0
+        subscriptions = self._children("action-subscription", "action_id", row["action_id"])
+        for subscription in subscriptions:
+            if self.subscription_status(subscription) in VALID_STATUSES:
+                valid += 1
+            elif self._is_scheduled(subscription, row["action_id"], today):
+                scheduled += 1
+        office = self.directory.offices.get(row.get("subtenant_id"))
+        project = self.directory.projects.get(row.get("tenant_id"))
+        return {
+            "countSubscribed": len(subscriptions),
+            "countValid": valid,
+            "countScheduled": scheduled,
+            "countToDo": len(subscriptions) - valid - scheduled,
+            "office_name": office.name if office else None,
+            "project_name": project.name if project else None,
+            "project_type": project.type if project else None,
+            "owned_active": True,
+            "parent_active": office.active if office else None,
+        }
+
+    def action_session(self, row: Row) -> dict[str, Any]:
+        enrollments = self._children("action-session-subscription", "action_session_id", row["action_session_id"])
+        outcomes = [e.get("done", -1) for e in enrollments]
+        begin, end = self.session_span(row["action_session_id"])
+        return {
+            **self._names_of_action(self._get("action", row.get("action_id"))),
+            "count_subscribed": len(outcomes),
+            "count_done": outcomes.count(1),
+            "count_fail": outcomes.count(0),
+            "count_unknown": outcomes.count(-1),
+            "date_begin": begin,
+            "date_end": end,
+        }
+
+    def action_session_date(self, row: Row) -> dict[str, Any]:
+        session = self._get("action-session", row.get("action_session_id"))
+        action = self._get("action", session.get("action_id"))
+        people = {key: session.get(key) if session.get(key) is not None else action.get(key)
+                  for key in ("manager", "assignee", "watcher")}
+        return {
+            "action_id": session.get("action_id"),
+            **self._names_of_action(action),
+            "office_name": self.directory.office_name(row.get("subtenant_id")),
+            "project_name": self.directory.project_name(row.get("tenant_id")),
+            **people,
+        }
+
+    def certificate(self, row: Row) -> dict[str, Any]:
+        subject = self.directory.subjects.get(row.get("resource_id"))
+        link = self.first_link(row["certificate_id"])
+        action = self._get("action", link["action_id"]) if link else {}
+        office = self.directory.offices.get(action.get("subtenant_id"))
+        expiry = self.certificate_expiry(row)
+        return {
+            "date_expire": expiry.isoformat() if expiry else None,
+            "resource_type": subject.type if subject else None,
+            "resource_name": subject.name if subject else None,
+            "project_name": self.directory.project_name(row.get("tenant_id")),
+            "subtenant_id": action.get("subtenant_id"),
+            "subtenant_type": office.type if office else None,
+        }
+
+    def action_subscription(self, row: Row) -> dict[str, Any]:
+        subject = self.directory.subjects.get(row.get("subscriber_id"))
+        return {
+            "status": self.subscription_status(row),
+            **self._names_of_action(self._get("action", row.get("action_id"))),
+            "subscriber_name": subject.name if subject else None,
+            "office_name": self.directory.office_name(row.get("subtenant_id")),
+            "project_name": self.directory.project_name(row.get("tenant_id")),
+        }
+
+    def action_session_subscription(self, row: Row) -> dict[str, Any]:
+        session = self._get("action-session", row.get("action_session_id"))
+        return {"action_type": self._get("action", session.get("action_id")).get("action_type")}
+
+    def certificate_action(self, row: Row) -> dict[str, Any]:
+        certificate = self._get("certificate", row.get("certificate_id"))
+        action = self._get("action", row.get("action_id"))
+        expiry = self.link_expiry(row)
+        return {
+            "date_expire": expiry.isoformat() if expiry else None,
+            "is_date_inherited": 0 if row.get("date_expire") else 1,
+            "action_name": action.get("name"),
+            "action_code": action.get("code"),
+            "action_type": action.get("action_type"),
+            "resource_id": certificate.get("resource_id"),
+            "certificate_name": certificate.get("name"),
+            "date_release": certificate.get("date_release"),
+            "office_name": self.directory.office_name(action.get("subtenant_id")),
+        }

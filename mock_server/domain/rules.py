@@ -1,0 +1,112 @@
+"""Referential rules of create and update (semantics: answered 422, naming the field)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..storage import Row, Store
+from .directory import Directory
+from .errors import Violation
+from .relations import CLEARED_REFERENCES, PARENTS
+
+
+class Rules:
+    def __init__(self, store: Store, directory: Directory) -> None:
+        self.store = store
+        self.directory = directory
+        self._specific: dict[str, Callable[[Row, Row | None], list[Violation]]] = {
+            "action": self._action,
+            "action-session-date": self._session_date,
+            "certificate": self._certificate,
+            "action-subscription": self._subscription,
+            "action-session-subscription": self._enrollment,
+            "certificate-action": self._link,
+        }
+
+    def check(self, segment: str, row: Row, before: Row | None) -> list[Violation]:
+        """What `row` (a create when `before` is None, else an update of `before`) breaks."""
+        violations = self._references(segment, row) + self._tenancy(row)
+        if not violations and segment in self._specific:
+            violations += self._specific[segment](row, before)
+        return violations
+
+    def _references(self, segment: str, row: Row) -> list[Violation]:
+        targets = {**PARENTS[segment], **CLEARED_REFERENCES.get(segment, {})}
+        return [
+            Violation(field, f"{target} {row[field]} does not exist")
+            for field, target in targets.items()
+            if row.get(field) is not None and self.store.get(target, row[field]) is None
+        ]
+
+    def _tenancy(self, row: Row) -> list[Violation]:
+        violations = []
+        tenant, subtenant = row.get("tenant_id"), row.get("subtenant_id")
+        if tenant is not None and tenant not in self.directory.projects:
+            violations.append(Violation("tenant_id", f"project {tenant} does not exist"))
+        if subtenant is not None:
+            office = self.directory.offices.get(subtenant)
+            if office is None:
+                violations.append(Violation("subtenant_id", f"office {subtenant} does not exist"))
+            elif tenant is not None and office.project_id != tenant:
+                violations.append(Violation("subtenant_id", f"office {subtenant} is not an office of project {tenant}"))
+        return violations
+
+    def _subject_exists(self, field: str, resource_id: str | None) -> list[Violation]:
+        if resource_id is not None and resource_id not in self.directory.subjects:
+            return [Violation(field, f"resource {resource_id} does not exist")]
+        return []
+
+    def _action(self, row: Row, before: Row | None) -> list[Violation]:
+        if before is not None and row["action_type"] != before["action_type"]:
+            return [Violation("action_type", "the action_type of an action cannot change")]
+        return []
+
+    def _session_date(self, row: Row, before: Row | None) -> list[Violation]:
+        if row["date_end"][:19] < row["date_begin"][:19]:
+            return [Violation("date_end", "date_end is before date_begin")]
+        return []
+
+    def _certificate(self, row: Row, before: Row | None) -> list[Violation]:
+        violations = self._subject_exists("resource_id", row.get("resource_id"))
+        if row.get("date_expire") and row["date_expire"] < row["date_release"]:
+            violations.append(Violation("date_expire", "date_expire is before date_release"))
+        return violations
+
+    def _subscription(self, row: Row, before: Row | None) -> list[Violation]:
+        violations = self._subject_exists("subscriber_id", row.get("subscriber_id"))
+        table = self.store.table("action-subscription")
+        for other_id in table.lookup("action_id", row["action_id"]):
+            other = table.rows[other_id]
+            if other_id != row["action_subscription_id"] and other["subscriber_id"] == row["subscriber_id"]:
+                violations.append(Violation("subscriber_id", f"resource {row['subscriber_id']} is already subscribed to action {row['action_id']}"))
+                break
+        return violations
+
+    def _enrollment(self, row: Row, before: Row | None) -> list[Violation]:
+        session = self.store.get("action-session", row["action_session_id"])
+        subscription = self.store.get("action-subscription", row["action_subscription_id"])
+        assert session is not None and subscription is not None  # checked by _references
+        if subscription["action_id"] != session["action_id"]:
+            return [Violation("action_subscription_id", "the compliance schedule entry is of another action than the session")]
+        table = self.store.table("action-session-subscription")
+        for other_id in table.lookup("action_session_id", row["action_session_id"]):
+            other = table.rows[other_id]
+            if other_id != row["action_session_subscription_id"] and other["action_subscription_id"] == row["action_subscription_id"]:
+                return [Violation("action_subscription_id", "the compliance schedule entry is already enrolled in this session")]
+        return []
+
+    def _link(self, row: Row, before: Row | None) -> list[Violation]:
+        certificate = self.store.get("certificate", row["certificate_id"])
+        action = self.store.get("action", row["action_id"])
+        assert certificate is not None and action is not None  # checked by _references
+        violations = []
+        if certificate["tenant_id"] != action["tenant_id"]:
+            violations.append(Violation("action_id", "the action is of another project than the certificate"))
+        if row.get("tenant_id") is not None and row["tenant_id"] != certificate["tenant_id"]:
+            violations.append(Violation("tenant_id", "tenant_id is not the certificate's project"))
+        table = self.store.table("certificate-action")
+        for other_id in table.lookup("certificate_id", row["certificate_id"]):
+            if other_id != row["certificate_action_id"] and table.rows[other_id]["action_id"] == row["action_id"]:
+                violations.append(Violation("action_id", "the certificate is already linked to this action"))
+                break
+        return violations

@@ -1,0 +1,190 @@
+"""The operations of every resource, with their rules, computed fields and cascades.
+
+One lock makes every operation atomic: a request sees the state before or after another
+request, never half of it, and a cascade is applied whole or not at all (all checks run before
+the first write).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from ..resources import SEGMENTS, Resource
+from ..storage import Row, Store
+from .clock import Clock, resolve_relative
+from .computed import Derivations
+from .directory import Directory
+from .errors import HasDescendants, NotFound, RuleViolations, Violation
+from .relations import CLEARED_REFERENCES, INDEXED, PREVIEW_ORDER, children_of
+from .rules import Rules
+from .search import Page, Query, matches, paginate
+
+# The order in which a seed or an import creates entities: parents before children.
+LOAD_ORDER = (
+    "action",
+    "action-subscription",
+    "action-session",
+    "action-session-date",
+    "certificate",
+    "certificate-action",
+    "action-session-subscription",
+)
+assert set(LOAD_ORDER) == set(SEGMENTS)
+
+
+class Domain:
+    def __init__(self, resources: dict[str, Resource], clock: Clock, directory: Directory | None = None) -> None:
+        self.resources = resources
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._install(directory or Directory())
+
+    def _install(self, directory: Directory) -> None:
+        self.directory = directory
+        self.store = Store({s: (r.id_field, INDEXED[s]) for s, r in self.resources.items()})
+        self.derive = Derivations(self.store, directory, self.clock)
+        self.rules = Rules(self.store, directory)
+
+    # --- answers ------------------------------------------------------------------------
+
+    def present(self, segment: str, row: Row) -> dict[str, Any]:
+        """The entity as the API answers it: every stored field, then the computed ones."""
+        return {**row, **self.derive.computed(segment, row)}
+
+    def _row(self, segment: str, entity_id: str) -> Row:
+        row = self.store.get(segment, entity_id)
+        if row is None:
+            raise NotFound(segment, entity_id)
+        return row
+
+    # --- operations ---------------------------------------------------------------------
+
+    def view(self, segment: str, entity_id: str) -> dict[str, Any]:
+        with self.lock:
+            return self.present(segment, self._row(segment, entity_id))
+
+    def create(self, segment: str, body: dict[str, Any]) -> dict[str, Any]:
+        resource = self.resources[segment]
+        row: Row = {field: body.get(field, resource.defaults.get(field)) for field in resource.stored}
+        with self.lock:
+            if row[resource.id_field] is None:
+                row[resource.id_field] = str(uuid.uuid4())
+            elif self.store.get(segment, row[resource.id_field]) is not None:
+                raise RuleViolations([Violation(resource.id_field, f"{segment} {row[resource.id_field]} already exists")])
+            self._check(segment, row, before=None)
+            self.store.insert(segment, row)
+            return self.present(segment, row)
+
+    def update(self, segment: str, entity_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        resource = self.resources[segment]
+        with self.lock:
+            before = self._row(segment, entity_id)
+            sent_id = body.get(resource.id_field)
+            if sent_id is not None and sent_id != entity_id:
+                raise RuleViolations([Violation(resource.id_field, "the id of an entity cannot change")])
+            row = {**before, **{f: body[f] for f in resource.stored if f in body and f != resource.id_field}}
+            self._check(segment, row, before=before)
+            self.store.replace(segment, row)
+            return self.present(segment, row)
+
+    def _check(self, segment: str, row: Row, before: Row | None) -> None:
+        violations = self.rules.check(segment, row, before)
+        if violations:
+            raise RuleViolations(violations)
+
+    def descendants(self, segment: str, entity_id: str) -> list[tuple[str, str]]:
+        """Everything force=true deletes below the entity, in preview order."""
+        found: set[tuple[str, str]] = set()
+        pending = [(segment, entity_id)]
+        while pending:
+            parent_segment, parent_id = pending.pop()
+            for child, field in children_of(parent_segment):
+                for child_id in self.store.table(child).lookup(field, parent_id):
+                    if (child, child_id) not in found:
+                        found.add((child, child_id))
+                        pending.append((child, child_id))
+        return sorted(found, key=lambda item: (PREVIEW_ORDER.index(item[0]), item[1]))
+
+    def delete(self, segment: str, entity_id: str, force: bool) -> None:
+        with self.lock:
+            self._row(segment, entity_id)
+            doomed = self.descendants(segment, entity_id)
+            if doomed and not force:
+                raise HasDescendants(doomed)
+            for doomed_segment, doomed_id in [(segment, entity_id), *doomed]:
+                self._clear_references_to(doomed_segment, doomed_id)
+                self.store.remove(doomed_segment, doomed_id)
+
+    def _clear_references_to(self, segment: str, entity_id: str) -> None:
+        for holder, fields in CLEARED_REFERENCES.items():
+            for field, target in fields.items():
+                if target != segment:
+                    continue
+                table = self.store.table(holder)
+                for holder_id in list(table.lookup(field, entity_id)):
+                    self.store.replace(holder, {**table.rows[holder_id], field: None})
+
+    def search(self, segment: str, body: dict[str, Any] | None, subscriber_id: str | None = None) -> Page:
+        resource = self.resources[segment]
+        query = Query.from_body(body)
+        with self.lock:
+            table = self.store.table(segment)
+            ids: list[str] | set[str] = table.order
+            for field, value in query.filter.items():
+                if field in table.indexes and value is not None and resource.filters.get(field) == "exact":
+                    ids = set(ids) & table.lookup(field, value) if isinstance(ids, set) else table.lookup(field, value)
+            if subscriber_id is not None:
+                ids = self._dates_of_subscriber(subscriber_id) & set(ids)
+            presorted = ids is table.order
+            if not query.filter and not query.sort and presorted:  # the common case, kept cheap
+                start = (query.page - 1) * query.per_page
+                items = [self.present(segment, table.rows[i]) for i in table.order[start : start + query.per_page]]
+                return Page(items=items, total=len(table), page=query.page, per_page=query.per_page)
+            accept = matches(resource, query.filter)
+            if query.fields() & set(resource.computed):
+                rows = (self.present(segment, table.rows[i]) for i in ids)
+                return paginate([r for r in rows if accept(r)], query, resource.id_field, presorted)
+            page = paginate([r for r in self.store.rows(segment, ids) if accept(r)], query, resource.id_field, presorted)
+            return Page([self.present(segment, r) for r in page.items], page.total, page.page, page.per_page)
+
+    def _dates_of_subscriber(self, subscriber_id: str) -> set[str]:
+        subscriptions = self.store.table("action-subscription").lookup("subscriber_id", subscriber_id)
+        enrollments = self.store.table("action-session-subscription")
+        sessions = {
+            enrollments.rows[e]["action_session_id"]
+            for s in subscriptions
+            for e in enrollments.lookup("action_subscription_id", s)
+        }
+        dates = self.store.table("action-session-date")
+        return {d for session in sessions for d in dates.lookup("action_session_id", session)}
+
+    # --- whole state --------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        with self.lock:
+            return {"directory": self.directory.to_data(), "entities": self.store.export()}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace the whole state by `data` (the seed format). All or nothing: on any broken
+        rule the current state stays and the error says which entity broke it."""
+        with self.lock:
+            saved = (self.directory, self.store, self.derive, self.rules)
+            self._install(Directory.from_data(data.get("directory") or {}))
+            try:
+                today = self.clock.today()
+                entities = data.get("entities") or {}
+                unknown = set(entities) - set(LOAD_ORDER)
+                if unknown:
+                    raise ValueError(f"unknown resource types in entities: {sorted(unknown)}")
+                for segment in LOAD_ORDER:
+                    for position, body in enumerate(entities.get(segment) or []):
+                        resolved = {k: resolve_relative(v, today) for k, v in body.items()}
+                        try:
+                            self.create(segment, resolved)
+                        except RuleViolations as error:
+                            raise ValueError(f"entities.{segment}[{position}]: {error}") from error
+            except Exception:
+                self.directory, self.store, self.derive, self.rules = saved
+                raise

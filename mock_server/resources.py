@@ -1,0 +1,86 @@
+"""What the spec says about each resource: its fields, filters and sort keys.
+
+Everything here is read from the bundled spec (see docs/ARCHITECTURE.md for the schema names),
+so the mock holds no field list of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+SEGMENTS = (
+    "action",
+    "action-session",
+    "action-session-date",
+    "certificate",
+    "action-subscription",
+    "action-session-subscription",
+    "certificate-action",
+)
+
+Match = Literal["exact", "substring"]
+
+
+def schema_name(segment: str) -> str:
+    return "".join(part.capitalize() for part in segment.split("-"))
+
+
+def id_field(segment: str) -> str:
+    return segment.replace("-", "_") + "_id"
+
+
+@dataclass(frozen=True)
+class Resource:
+    segment: str
+    id_field: str
+    stored: tuple[str, ...]  # fields a client may send and the server keeps
+    computed: tuple[str, ...]  # read-only fields the server derives
+    filters: dict[str, Match]
+    sorts: frozenset[str]
+    defaults: dict[str, Any]  # schema defaults of stored fields, applied on create
+
+
+def _match_kind(schema: dict[str, Any]) -> Match:
+    if "enum" in schema or schema.get("type") in ("integer", "number", "boolean", "object"):
+        return "exact"
+    if schema.get("format") in ("uuid", "date", "date-time"):
+        return "exact"
+    return "substring"
+
+
+def _first_properties(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = spec["components"]["schemas"][name]
+    return schema.get("properties", {})
+
+
+def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def read_resources(spec: dict[str, Any]) -> dict[str, Resource]:
+    schemas = spec["components"]["schemas"]
+    resources = {}
+    for segment in SEGMENTS:
+        name = schema_name(segment)
+        fields = schemas[f"{name}Fields"]["properties"]
+        computed_part = schemas[name]["allOf"][1].get("properties", {})
+        filters = {
+            field: _match_kind(_resolve(prop, spec))
+            for field, prop in schemas[f"{name}Filter"]["properties"].items()
+        }
+        sort_enum = _first_properties(schemas[f"{name}IndexRequest"], spec)["sort"]["enum"]
+        resources[segment] = Resource(
+            segment=segment,
+            id_field=id_field(segment),
+            stored=tuple(fields),
+            computed=tuple(computed_part),
+            filters=filters,
+            sorts=frozenset(key.lstrip("-") for key in sort_enum),
+            defaults={f: _resolve(p, spec)["default"] for f, p in fields.items() if "default" in _resolve(p, spec)},
+        )
+    return resources
