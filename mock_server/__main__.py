@@ -1,0 +1,101 @@
+"""Command line: `python -m mock_server` (or `mock-4hse`) starts the mock with its seed data."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TOKEN, DEFAULT_USERS, MockConfig
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _user(text: str) -> tuple[str, str]:
+    name, sep, password = text.partition(":")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected USER:PASSWORD, got {text!r}")
+    return name, password
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="mock-4hse",
+        description="Stateful mock of the 4HSE API v2 (actions, sessions, dates, certificates and their links).",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--token", action="append", dest="tokens", metavar="TOKEN",
+                        help=f"a valid API token; repeatable (default: {DEFAULT_TOKEN})")
+    parser.add_argument("--user", action="append", dest="users", type=_user, metavar="USER:PASSWORD",
+                        help="a user of the OAuth2 password flow; repeatable (default demo:demo)")
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument("--empty", action="store_true", help="start with reference data only (no entities)")
+    data.add_argument("--seed", type=Path, metavar="FILE", help="load this seed file (YAML or JSON) instead of the bundled one")
+    parser.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="fix the date statuses and counts use (default: the real date)")
+    parser.add_argument("--validate-responses", action="store_true", help="check every response against the spec (slower)")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="info")
+    return parser.parse_args(argv)
+
+
+def config_from(args: argparse.Namespace) -> MockConfig:
+    return MockConfig(
+        tokens=tuple(args.tokens or (DEFAULT_TOKEN,)),
+        users=dict(args.users) if args.users else dict(DEFAULT_USERS),
+        seed_path=args.seed,
+        empty=args.empty,
+        today=args.today,
+        validate_responses=args.validate_responses,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    import socket
+    import warnings
+
+    # Connexion imports Starlette's test client, which warns about httpx; noise for a server.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    import uvicorn
+
+    from .app import create_app
+
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    config = config_from(args)
+    try:
+        app = create_app(config)
+    except (OSError, ValueError) as error:
+        print(f"mock-4hse: cannot load the seed data: {error}", file=sys.stderr)
+        return 2
+
+    # Bind first, so that --port 0 can print the port it got.
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        print(f"mock-4hse: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 2
+    host, port = sock.getsockname()[:2]
+    base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    domain = app.mock_state.domain  # type: ignore[attr-defined]
+    print(f"4HSE mock listening on {base}", flush=True)
+    print(f"  API docs (Swagger UI): {base}/docs/   spec: {base}/openapi.json", flush=True)
+    print(f"  token: {config.tokens[0]}   e.g. curl -X POST '{base}/v2/action/index?access-token={config.tokens[0]}'", flush=True)
+    print(f"  today: {domain.clock.today().isoformat()}{' (fixed)' if config.today else ''}   controls: {base}/__mock/health", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug"))
+    server.run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
