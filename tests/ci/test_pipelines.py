@@ -1,0 +1,82 @@
+"""The pipeline files users copy are valid YAML and run only steps the project provides."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PIPELINE = ROOT / "ci" / "pipeline.sh"
+PIPELINE_FILES = [ROOT / "ci" / "github" / "contract-suite.yml", ROOT / "ci" / "gitlab" / ".gitlab-ci.yml"]
+
+
+def pipeline_steps() -> set[str]:
+    """The subcommands ci/pipeline.sh dispatches on (its `case` labels)."""
+    text = PIPELINE.read_text()
+    block = text[text.index('case "${1:-all}" in') :]
+    return set(re.findall(r"^\s*([a-z-]+)\)", block, flags=re.M))
+
+
+def commands_in(node: object) -> list[str]:
+    """Every shell command of a GitHub `run:` or a GitLab `script:` list, however nested."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "run" and isinstance(value, str):
+                found.append(value)
+            elif key in ("script", "before_script") and isinstance(value, list):
+                found.extend(str(v) for v in value)
+            else:
+                found.extend(commands_in(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(commands_in(item))
+    return found
+
+
+def readme_test_command() -> str:
+    """The README's second set-up command (the one that runs the tests)."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- setup:test -->\s*```(?:bash|sh)?\n(.*?)```", text, flags=re.S)
+    assert block, "README.md has no block marked <!-- setup:test -->"
+    return block.group(1).strip()
+
+
+@pytest.mark.parametrize("path", PIPELINE_FILES, ids=lambda p: p.name)
+def test_pipeline_file_is_valid_yaml_and_calls_only_pipeline_steps(path: Path) -> None:
+    document = yaml.safe_load(path.read_text())
+    commands = [c for c in commands_in(document) if "ci/pipeline.sh" in c]
+    assert commands, f"{path.name} never calls ci/pipeline.sh"
+    steps = pipeline_steps()
+    for command in commands:
+        words = shlex.split(command)
+        step = words[words.index("ci/pipeline.sh") + 1]
+        assert step in steps, f"{path.name} calls `ci/pipeline.sh {step}`, which pipeline.sh does not provide ({sorted(steps)})"
+
+
+def test_ci_run_uses_the_same_pipeline_script() -> None:
+    text = (ROOT / ".ci" / "run").read_text()
+    assert "ci/pipeline.sh all" in text
+    assert {"setup", "lint", "test", "contract-http"} <= pipeline_steps()
+
+
+def test_pipeline_script_is_valid_bash() -> None:
+    subprocess.run(["bash", "-n", str(PIPELINE)], check=True)
+
+
+def test_pipeline_installs_and_tests_as_the_readme_says() -> None:
+    """The README's test command is what the pipeline's setup and test steps run."""
+    readme = readme_test_command()
+    script = PIPELINE.read_text()
+    assert 'pip install ".[test]"' in readme and '"$VENV/bin/pip" install --quiet ".[test]"' in script
+    assert "-m pytest" in readme and '"$PY" -m pytest --junitxml' in script
+
+
+def test_scripts_the_pipeline_calls_exist() -> None:
+    for script in re.findall(r"bash (ci/[\w./-]+\.sh)", PIPELINE.read_text()):
+        assert (ROOT / script).is_file(), f"ci/pipeline.sh calls {script}, which does not exist"
