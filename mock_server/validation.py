@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 import typing as t
+import warnings
 
 import jsonschema
 from connexion.datastructures import MediaTypeDict
@@ -82,8 +83,12 @@ def is_json_text(value: object) -> bool:
 def schema_validator(schema: dict[str, t.Any], *, spec: dict[str, t.Any], response: bool = False):
     """A Draft 4 validator that knows OpenAPI `nullable` and resolves `#/components/...` in `spec`."""
     cls = Draft4ResponseValidator if response else Draft4RequestValidator
-    registry = jsonschema.validators.RefResolver.from_schema(spec)
-    return cls(schema, format_checker=FORMAT_CHECKER, resolver=registry)
+    with warnings.catch_warnings():
+        # RefResolver is deprecated, but `referencing` cannot resolve a local `#/...` ref of a
+        # sub-schema against the document it came from; the spec's refs are all local.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        resolver = jsonschema.validators.RefResolver.from_schema(spec)
+    return cls(schema, format_checker=FORMAT_CHECKER, resolver=resolver)
 
 
 # --- which field an error is about -------------------------------------------------------
