@@ -61,7 +61,7 @@ def routes(state: MockState) -> list[tuple[str, Callable[[Request], Awaitable[Re
             if not isinstance(data, dict):
                 return _error("the state is a JSON object with `directory` and `entities`", "body")
             domain.load(data)
-        except (ValueError, TypeError, KeyError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             return _error(str(error), "body")
         return await health(request)
 

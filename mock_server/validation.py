@@ -154,6 +154,9 @@ class FieldNamingParameterValidator(ParameterValidator):
                     raise bad_request(f"{param['name']}: {message}", param["name"])
 
 
+_NO_BODY = object()
+
+
 class FieldNamingBodyValidator(JSONRequestBodyValidator):
     """JSON bodies checked with formats; the problem names the body field."""
 
@@ -168,7 +171,7 @@ class FieldNamingBodyValidator(JSONRequestBodyValidator):
         except UnicodeDecodeError as error:
             raise bad_request(f"Body is not {self._encoding} text: {error}", "body") from error
         if not text:
-            return None
+            return _NO_BODY
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
@@ -180,8 +183,8 @@ class FieldNamingBodyValidator(JSONRequestBodyValidator):
         return await super().wrap_receive(receive, scope=scope)
 
     def _validate(self, body: t.Any) -> dict | None:
-        if body is None:  # an empty body, or JSON null
-            if self._required and not self._nullable:
+        if body is _NO_BODY:  # an optional body left out; a JSON `null` is validated as a value
+            if self._required:
                 raise bad_request("Request body must not be empty", "body")
             return None
         error = _first_error(self._validator, body)

@@ -12,6 +12,12 @@ from .directory import Directory
 
 VALID_STATUSES = ("VALID", "EXPIRING")
 
+# Stored fields whose answered value the server derives when the client left them empty.
+DERIVED_WHEN_EMPTY: dict[str, frozenset[str]] = {
+    "certificate": frozenset({"date_expire"}),
+    "certificate-action": frozenset({"date_expire"}),
+}
+
 
 def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text[:10]) if text else None

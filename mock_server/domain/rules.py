@@ -16,6 +16,7 @@ class Rules:
         self.directory = directory
         self._specific: dict[str, Callable[[Row, Row | None], list[Violation]]] = {
             "action": self._action,
+            "action-session": self._session,
             "action-session-date": self._session_date,
             "certificate": self._certificate,
             "action-subscription": self._subscription,
@@ -56,9 +57,25 @@ class Rules:
             return [Violation(field, f"resource {resource_id} does not exist")]
         return []
 
+    def _has(self, segment: str, field: str, value: str) -> bool:
+        return bool(self.store.table(segment).lookup(field, value))
+
+    def _moved(self, row: Row, before: Row | None, field: str) -> bool:
+        return before is not None and row[field] != before[field]
+
+    # An update must not break, through the children of the entity, a rule those children were
+    # created under: the rules hold for the stored state, not only for the request.
+
     def _action(self, row: Row, before: Row | None) -> list[Violation]:
-        if before is not None and row["action_type"] != before["action_type"]:
+        if self._moved(row, before, "action_type"):
             return [Violation("action_type", "the action_type of an action cannot change")]
+        if self._moved(row, before, "tenant_id") and self._has("certificate-action", "action_id", row["action_id"]):
+            return [Violation("tenant_id", "the action has certificates linked from its project")]
+        return []
+
+    def _session(self, row: Row, before: Row | None) -> list[Violation]:
+        if self._moved(row, before, "action_id") and self._has("action-session-subscription", "action_session_id", row["action_session_id"]):
+            return [Violation("action_id", "the session has enrollments of compliance schedule entries of its action")]
         return []
 
     def _session_date(self, row: Row, before: Row | None) -> list[Violation]:
@@ -68,12 +85,16 @@ class Rules:
 
     def _certificate(self, row: Row, before: Row | None) -> list[Violation]:
         violations = self._subject_exists("resource_id", row.get("resource_id"))
+        if self._moved(row, before, "tenant_id") and self._has("certificate-action", "certificate_id", row["certificate_id"]):
+            violations.append(Violation("tenant_id", "the certificate is linked to actions of its project"))
         if row.get("date_expire") and row["date_expire"] < row["date_release"]:
             violations.append(Violation("date_expire", "date_expire is before date_release"))
         return violations
 
     def _subscription(self, row: Row, before: Row | None) -> list[Violation]:
         violations = self._subject_exists("subscriber_id", row.get("subscriber_id"))
+        if self._moved(row, before, "action_id") and self._has("action-session-subscription", "action_subscription_id", row["action_subscription_id"]):
+            violations.append(Violation("action_id", "the entry is enrolled in sessions of its action"))
         table = self.store.table("action-subscription")
         for other_id in table.lookup("action_id", row["action_id"]):
             other = table.rows[other_id]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from ..resources import SEGMENTS, Resource
 from ..storage import Row, Store
 from .clock import Clock, resolve_relative
-from .computed import Derivations
+from .computed import DERIVED_WHEN_EMPTY, Derivations
 from .directory import Directory
 from .errors import HasDescendants, NotFound, RuleViolations, Violation
 from .relations import CLEARED_REFERENCES, INDEXED, PREVIEW_ORDER, children_of
@@ -35,9 +35,18 @@ assert set(LOAD_ORDER) == set(SEGMENTS)
 
 
 class Domain:
-    def __init__(self, resources: dict[str, Resource], clock: Clock, directory: Directory | None = None) -> None:
+    def __init__(
+        self,
+        resources: dict[str, Resource],
+        clock: Clock,
+        directory: Directory | None = None,
+        check_body: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
         self.resources = resources
         self.clock = clock
+        # Checks a create body against the spec (raises ValueError); the HTTP layer does this for
+        # API calls, `load` needs it for seed and imported entities.
+        self.check_body = check_body
         self.lock = threading.RLock()
         self._install(directory or Directory())
 
@@ -143,7 +152,7 @@ class Domain:
                 items = [self.present(segment, table.rows[i]) for i in table.order[start : start + query.per_page]]
                 return Page(items=items, total=len(table), page=query.page, per_page=query.per_page)
             accept = matches(resource, query.filter)
-            if query.fields() & set(resource.computed):
+            if query.fields() & (set(resource.computed) | DERIVED_WHEN_EMPTY.get(segment, frozenset())):
                 rows = (self.present(segment, table.rows[i]) for i in ids)
                 return paginate([r for r in rows if accept(r)], query, resource.id_field, presorted)
             page = paginate([r for r in self.store.rows(segment, ids) if accept(r)], query, resource.id_field, presorted)
@@ -180,11 +189,16 @@ class Domain:
                     raise ValueError(f"unknown resource types in entities: {sorted(unknown)}")
                 for segment in LOAD_ORDER:
                     for position, body in enumerate(entities.get(segment) or []):
+                        where = f"entities.{segment}[{position}]"
+                        if not isinstance(body, dict):
+                            raise ValueError(f"{where}: an entity is an object of the resource's fields")
                         resolved = {k: resolve_relative(v, today) for k, v in body.items()}
                         try:
+                            if self.check_body is not None:
+                                self.check_body(segment, resolved)
                             self.create(segment, resolved)
-                        except RuleViolations as error:
-                            raise ValueError(f"entities.{segment}[{position}]: {error}") from error
+                        except (RuleViolations, ValueError) as error:
+                            raise ValueError(f"{where}: {error}") from error
             except Exception:
                 self.directory, self.store, self.derive, self.rules = saved
                 raise

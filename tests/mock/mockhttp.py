@@ -1,0 +1,127 @@
+"""The mock started as a real server (`python -m mock_server`) on loopback, and httpx clients."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mockworld import REPO
+
+TOKEN = "mock-token"
+LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
+START_TIMEOUT_S = 30.0
+
+
+@dataclass
+class RunningMock:
+    process: subprocess.Popen[str]
+    url: str
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+
+    def client(self, token: str | None = TOKEN) -> httpx.Client:
+        """A client that sends `token` as `Authorization: Bearer` (none when None)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=15.0, trust_env=False)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return "".join(self.output)
+
+
+def _drain(stream: Any, sink: deque[str]) -> None:
+    for line in stream:
+        sink.append(line)
+
+
+def start_mock(*, today: str = "2026-06-15", seed: Path | None = None, extra: tuple[str, ...] = ()) -> RunningMock:
+    """Start the mock on a free loopback port; answers once /__mock/health says ok."""
+    command = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", "0",
+               "--today", today, "--log-level", "warning"]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    command += list(extra)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, bufsize=1)
+    output: deque[str] = deque(maxlen=200)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    url = None
+    assert process.stdout is not None
+    while url is None:
+        line = process.stdout.readline()
+        if not line:
+            process.wait(timeout=5)
+            raise RuntimeError(f"the mock exited ({process.returncode}) before listening:\n{''.join(output)}")
+        output.append(line)
+        match = LISTENING.search(line)
+        if match:
+            url = match.group(1)
+        elif time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the mock printed no URL within {START_TIMEOUT_S}s:\n{''.join(output)}")
+    # Keep reading its output, so that a chatty server never blocks on a full pipe.
+    threading.Thread(target=_drain, args=(process.stdout, output), daemon=True).start()
+    mock = RunningMock(process, url, output)
+    with httpx.Client(base_url=url, timeout=2.0, trust_env=False) as client:
+        while True:
+            try:
+                if client.get("/__mock/health").json().get("status") == "ok":
+                    return mock
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                mock.stop()
+                raise RuntimeError(f"/__mock/health did not answer within {START_TIMEOUT_S}s:\n{mock.log()}")
+            time.sleep(0.05)
+
+
+# --- small helpers over a client ---------------------------------------------------------------
+
+def index_all(client: httpx.Client, segment: str, filter_: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every entity matching `filter_`, walking the pages of 100."""
+    items: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        body: dict[str, Any] = {"per-page": 100, "page": page}
+        if filter_:
+            body["filter"] = filter_
+        response = client.post(f"/v2/{segment}/index", json=body)
+        assert response.status_code == 200, response.text
+        items += response.json()
+        if page >= int(response.headers["X-Pagination-Page-Count"]):
+            return items
+        page += 1
+
+
+def view(client: httpx.Client, segment: str, entity_id: str) -> dict[str, Any]:
+    response = client.get(f"/v2/{segment}/view/{entity_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def create(client: httpx.Client, segment: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(f"/v2/{segment}/create", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def status_of(client: httpx.Client, segment: str, entity_id: str) -> int:
+    return client.get(f"/v2/{segment}/view/{entity_id}").status_code
