@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_server.domain.clock import Clock
 from mock_server.domain.service import Domain
-from mock_server.resources import Resource, read_resources
+from mock_server.resources import SEGMENTS, Resource, read_resources
 from mock_server.seed import read_seed
 from mock_server.spec import load_spec
 
@@ -60,15 +60,6 @@ LINK_1 = "90000000-0000-4000-8000-000000000001"  # CERT_1 -> FIRE
 ENROLLMENT_1 = "e0000000-0000-4000-8000-000000000001"  # SESSION_PAST x SUB_1, done 1, CERT_1
 ENROLLMENT_2 = "e0000000-0000-4000-8000-000000000002"  # SESSION_NEXT x SUB_2, done -1
 
-SEGMENTS = (
-    "action",
-    "action-session",
-    "action-session-date",
-    "certificate",
-    "action-subscription",
-    "action-session-subscription",
-    "certificate-action",
-)
 
 
 def extra_person(number: int) -> str:
