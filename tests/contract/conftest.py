@@ -1,0 +1,47 @@
+"""Fixtures of the contract suite: the target, and a client that cleans up after itself.
+
+In-process, each test module gets a fresh mock app (so modules cannot see each other's data);
+against a URL, one connection and one cleanup serve the whole session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .support.client import ApiClient, CleanupError, new_run_id
+from .support.plugin import options_from_config
+from .support.target import Target, TargetOptions, open_target
+
+def target_scope(fixture_name: str, config: pytest.Config) -> str:
+    return "module" if options_from_config(config).in_process else "session"
+
+
+@pytest.fixture(scope="session")
+def target_options(pytestconfig: pytest.Config) -> TargetOptions:
+    return options_from_config(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return new_run_id()
+
+
+@pytest.fixture(scope=target_scope)
+def target(target_options: TargetOptions) -> Iterator[Target]:
+    opened = open_target(target_options)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture(scope=target_scope)
+def api(target: Target, run_id: str) -> Iterator[ApiClient]:
+    client = ApiClient(target, run_id)
+    yield client
+    # runs after failures too: whatever the run created and still exists is deleted
+    leftovers = client.cleanup() if target.writes_allowed else []
+    if leftovers:
+        raise CleanupError(f"could not delete {len(leftovers)} entities of run {run_id}: {leftovers[:10]} {client.cleanup_problems[:5]}")

@@ -1,0 +1,1 @@
+"""Shared code of the contract suite: target, client, rules, model, scenarios."""

@@ -1,0 +1,312 @@
+"""A client of the seven resources that only ever changes what it created itself.
+
+Every entity it creates carries the run marker (in `name`, or in the `data` JSON) and is recorded;
+`cleanup` deletes the recorded ones, newest first, with force=true. An update or delete of an id
+it did not create raises `ForeignEntityError` before anything is sent, so a run against a shared
+server cannot touch anyone else's data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import secrets
+import uuid
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import rules, spec_view
+from .exchange import Exchange, from_httpx
+from .resources import BY_SEGMENT, MARKER_JSON_KEY, MarkerPlacement
+from .target import AuthMode, Target
+
+MAX_PAGES_WALKED = 200
+WRITE_PATH = re.compile(r"^/v2/(?P<segment>[a-z-]+)/(?P<verb>update|delete)/(?P<id>[^/?]*)$")
+
+
+class ForeignEntityError(RuntimeError):
+    """The suite tried to change an entity that this run did not create."""
+
+
+class CleanupError(RuntimeError):
+    """Some entities this run created could not be deleted."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    exchange: Exchange
+
+    @property
+    def status(self) -> int:
+        return self.exchange.status
+
+    @property
+    def body(self) -> Any:
+        try:
+            return self.exchange.json()
+        except ValueError:
+            return None
+
+
+def new_run_id() -> str:
+    """Short, lowercase, alphanumeric: safe inside names, JSON and case-insensitive searches."""
+    return "ct" + secrets.token_hex(4)
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(str(text))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class Scope:
+    marker: str
+    created: list[tuple[str, str]] = field(default_factory=list)
+
+
+class ApiClient:
+    def __init__(self, target: Target, run_id: str) -> None:
+        self.target = target
+        self.run_id = run_id
+        self.recent: deque[Exchange] = deque(maxlen=30)
+        self._owned: dict[str, str] = {}  # id -> segment, created (or minted absent) by this run
+        self._created: list[tuple[str, str]] = []
+        self._deleted: set[str] = set()
+        self._scopes: list[Scope] = []
+        self._scope_count = 0
+        self.cleanup_problems: list[str] = []
+
+    # ------------------------------------------------------------ markers and scopes
+
+    @property
+    def marker(self) -> str:
+        return self._scopes[-1].marker if self._scopes else self.run_id
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[Scope]:
+        """Entities created inside get a marker of their own and are deleted on exit."""
+        self._scope_count += 1
+        scope = Scope(marker=f"{self.run_id}s{self._scope_count:04d}")
+        self._scopes.append(scope)
+        try:
+            yield scope
+        finally:
+            self._scopes.pop()
+            self._delete_all(scope.created)
+
+    def marked(self, segment: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        resource = BY_SEGMENT[segment]
+        marked = dict(body)
+        name = resource.marker_field
+        if name is None or not spec_view.has_field(segment, name):
+            return marked
+        if resource.marker_placement is MarkerPlacement.PREFIX:
+            value = str(marked.get(name, ""))
+            if not value.startswith(self.run_id):
+                marked[name] = f"{self.marker}-{value}"
+        elif resource.marker_placement is MarkerPlacement.JSON and name not in marked:
+            content = {MARKER_JSON_KEY: self.marker}
+            marked[name] = json.dumps(content) if spec_view.is_json_text(segment, name) else content
+        return marked
+
+    # ------------------------------------------------------------ ownership
+
+    def owns(self, segment: str, entity_id: str) -> bool:
+        return self._owned.get(str(entity_id).lower()) == segment
+
+    def _ensure_may_change(self, segment: str, entity_id: str) -> None:
+        # A text that is not a uuid cannot name anyone's entity: malformed-id probes may use it.
+        if is_uuid(entity_id) and not self.owns(segment, entity_id):
+            raise ForeignEntityError(f"refusing to change {segment} {entity_id}: this run did not create it")
+
+    def absent_id(self, segment: str) -> str:
+        """A fresh uuid that names no entity (checked), owned by this run for 404 probes."""
+        entity_id = str(uuid.uuid4())
+        answer = self._send("GET", f"/v2/{segment}/view/{entity_id}", label=f"view absent {segment}")
+        rules.absent_id_is_404(answer.exchange)
+        self._owned[entity_id] = segment
+        self._deleted.add(entity_id)
+        return entity_id
+
+    def created_keys(self) -> list[tuple[str, str]]:
+        return [key for key in self._created if key[1] not in self._deleted]
+
+    def forget(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Entities known to be gone (a force delete that the test checked): no cleanup needed."""
+        self._deleted.update(entity_id for _, entity_id in keys)
+
+    # ------------------------------------------------------------ transport
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        auth: AuthMode | None = None,
+        token: str | None = None,
+        label: str = "",
+    ) -> Answer:
+        response = self.target.request(method, path, json=json_body, content=content, params=params, auth=auth, token=token)
+        exchange = from_httpx(response, label=label)
+        self.recent.append(exchange)
+        rules.no_server_error(exchange)
+        return Answer(exchange)
+
+    def raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        auth: AuthMode | None = None,
+        token: str | None = None,
+        label: str = "",
+    ) -> Answer:
+        """Any request, e.g. a malformed one; updates and deletes still only of owned ids."""
+        if method.upper() in ("PUT", "DELETE", "PATCH"):
+            match = WRITE_PATH.match(path)
+            if match is None:
+                raise ForeignEntityError(f"refusing {method} {path}: not an update or delete path of an owned entity")
+            self._ensure_may_change(match["segment"], match["id"])
+        return self._send(method.upper(), path, json_body=json_body, content=content, params=params, auth=auth, token=token, label=label)
+
+    # ------------------------------------------------------------ the five operations
+
+    def create(
+        self, segment: str, body: Mapping[str, Any], *, mark: bool = True, auth: AuthMode | None = None, token: str | None = None
+    ) -> Answer:
+        """A create; whatever it creates is recorded for cleanup, even when it should have been refused."""
+        sent = self.marked(segment, body) if mark else dict(body)
+        answer = self._send("POST", f"/v2/{segment}/create", json_body=sent, auth=auth, token=token, label=f"create {segment}")
+        if answer.status == 201 and isinstance(answer.body, dict):
+            entity_id = str(answer.body.get(BY_SEGMENT[segment].id_field, "")).lower()
+            if entity_id:
+                self._record(segment, entity_id)
+        return answer
+
+    def _record(self, segment: str, entity_id: str) -> None:
+        self._owned[entity_id] = segment
+        self._created.append((segment, entity_id))
+        if self._scopes:
+            self._scopes[-1].created.append((segment, entity_id))
+
+    def create_ok(self, segment: str, body: Mapping[str, Any], *, mark: bool = True) -> dict[str, Any]:
+        answer = self.create(segment, body, mark=mark)
+        rules.success_status(answer.exchange, 201)
+        return answer.body
+
+    def view(self, segment: str, entity_id: str, *, auth: AuthMode | None = None, token: str | None = None) -> Answer:
+        return self._send("GET", f"/v2/{segment}/view/{entity_id}", auth=auth, token=token, label=f"view {segment}")
+
+    def view_ok(self, segment: str, entity_id: str) -> dict[str, Any]:
+        answer = self.view(segment, entity_id)
+        rules.success_status(answer.exchange, 200)
+        return answer.body
+
+    def view_or_none(self, segment: str, entity_id: str) -> dict[str, Any] | None:
+        """The entity, or None when it answers 404 (anything else breaks a rule)."""
+        answer = self.view(segment, entity_id)
+        if answer.status == 404:
+            return None
+        rules.success_status(answer.exchange, 200)
+        return answer.body
+
+    def update(
+        self, segment: str, entity_id: str, body: Mapping[str, Any], *, auth: AuthMode | None = None, token: str | None = None
+    ) -> Answer:
+        self._ensure_may_change(segment, entity_id)
+        return self._send("PUT", f"/v2/{segment}/update/{entity_id}", json_body=dict(body), auth=auth, token=token, label=f"update {segment}")
+
+    def update_ok(self, segment: str, entity_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        answer = self.update(segment, entity_id, body)
+        rules.success_status(answer.exchange, 200)
+        return answer.body
+
+    def delete(
+        self, segment: str, entity_id: str, *, force: bool | None = None, auth: AuthMode | None = None, token: str | None = None
+    ) -> Answer:
+        self._ensure_may_change(segment, entity_id)
+        params = {} if force is None else {"force": "true" if force else "false"}
+        answer = self._send("DELETE", f"/v2/{segment}/delete/{entity_id}", params=params, auth=auth, token=token, label=f"delete {segment}")
+        if answer.status == 204:
+            self._deleted.add(str(entity_id).lower())
+        return answer
+
+    def index(
+        self,
+        segment: str,
+        request: Mapping[str, Any] | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        auth: AuthMode | None = None,
+        token: str | None = None,
+    ) -> Answer:
+        """One index page; the pagination header arithmetic is checked on every 200."""
+        answer = self._send(
+            "POST", f"/v2/{segment}/index", json_body=dict(request or {}), params=params, auth=auth, token=token, label=f"index {segment}"
+        )
+        if answer.status == 200:
+            rules.pagination_headers_match_body(answer.exchange)
+        return answer
+
+    def index_all(
+        self,
+        segment: str,
+        filter_: Mapping[str, Any] | None = None,
+        *,
+        sort: str | None = None,
+        per_page: int = 100,
+        params: Mapping[str, Any] | None = None,
+    ) -> tuple[list[dict[str, Any]], list[Exchange]]:
+        """Walk every page of one query."""
+        items: list[dict[str, Any]] = []
+        exchanges: list[Exchange] = []
+        page = 1
+        while page <= MAX_PAGES_WALKED:
+            request: dict[str, Any] = {"per-page": per_page, "page": page}
+            if filter_:
+                request["filter"] = dict(filter_)
+            if sort:
+                request["sort"] = sort
+            answer = self.index(segment, request, params=params)
+            rules.success_status(answer.exchange, 200)
+            exchanges.append(answer.exchange)
+            items += answer.body
+            if page >= int(answer.exchange.header("X-Pagination-Page-Count") or 0):
+                break
+            page += 1
+        return items, exchanges
+
+    # ------------------------------------------------------------ cleanup
+
+    def _delete_all(self, keys: Sequence[tuple[str, str]]) -> None:
+        # newest first: children were created after their parents
+        for segment, entity_id in reversed(keys):
+            if entity_id in self._deleted:
+                continue
+            try:
+                answer = self.delete(segment, entity_id, force=True)
+            except Exception as error:  # noqa: BLE001 - cleanup goes on whatever one delete does
+                self.cleanup_problems.append(f"{segment} {entity_id}: {error!r}")
+                continue
+            if answer.status in (204, 404):
+                self._deleted.add(entity_id)
+            else:
+                self.cleanup_problems.append(f"{segment} {entity_id}: delete answered {answer.status}")
+
+    def cleanup(self) -> list[tuple[str, str]]:
+        """Delete whatever this run created and still exists; answer what could not be deleted."""
+        self.cleanup_problems.clear()
+        self._delete_all(self._created)
+        return [key for key in self._created if key[1] not in self._deleted]

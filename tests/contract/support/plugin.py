@@ -1,0 +1,183 @@
+"""pytest hooks of the contract suite: target options, Hypothesis profiles, write gating, rule summary.
+
+The hooks are imported by the top-level `tests/conftest.py`, so the options exist whichever folder
+pytest is pointed at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from .rules import LEDGER, RULES, RuleViolation
+from .target import (
+    DEFAULT_FOREIGN_SUBTENANT_ID,
+    DEFAULT_RESOURCE_IDS,
+    DEFAULT_SECOND_SUBTENANT_ID,
+    DEFAULT_SUBTENANT_ID,
+    DEFAULT_TENANT_ID,
+    DEFAULT_TOKEN,
+    IN_PROCESS_TODAY,
+    AuthMode,
+    ResourceRef,
+    TargetOptions,
+    env_list,
+)
+
+CONTRACT_DIR = Path(__file__).resolve().parents[1]
+WRITES_MARKER = "writes"
+FOREIGN_OFFICE_MARKER = "needs_foreign_office"
+PROFILE_ENV = "CONTRACT_PROFILE"
+DEFAULT_PROFILE = "quick"
+_HEALTH_CHECKS_OFF = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+# quick: the default and CI's. Derandomized, so a run is the same run everywhere; no shrinking, so
+# a failure is reported at once (scenarios are small by construction).
+settings.register_profile(
+    "quick",
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=_HEALTH_CHECKS_OFF,
+)
+# debug: the same examples as quick, shrunk to a minimal scenario when one fails.
+settings.register_profile("debug", parent=settings.get_profile("quick"), phases=list(Phase))
+# thorough: nightly; random, more examples, shrinking.
+settings.register_profile("thorough", max_examples=150, deadline=None, suppress_health_check=_HEALTH_CHECKS_OFF)
+
+_deselection_reasons: list[str] = []
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("contract", "contract suite: the server under test")
+    group.addoption("--target-url", default=os.environ.get("CONTRACT_TARGET_URL"), help="base URL of the server (without /v2); default: the mock, in-process [CONTRACT_TARGET_URL]")
+    group.addoption("--token", default=os.environ.get("CONTRACT_TOKEN", DEFAULT_TOKEN), help="API token [CONTRACT_TOKEN]")
+    group.addoption("--auth-mode", choices=[m.value for m in (AuthMode.HEADER, AuthMode.QUERY)], default=os.environ.get("CONTRACT_AUTH_MODE", AuthMode.HEADER.value), help="send the token as Authorization Bearer (header) or access-token (query) [CONTRACT_AUTH_MODE]")
+    group.addoption("--tenant-id", default=os.environ.get("CONTRACT_TENANT_ID", DEFAULT_TENANT_ID), help="the project the run may create in [CONTRACT_TENANT_ID]")
+    group.addoption("--subtenant-id", action="append", default=None, help="an office of that project (repeatable: the first is the main one, others let trees differ in office) [CONTRACT_SUBTENANT_ID, comma-separated]")
+    group.addoption("--foreign-subtenant-id", default=os.environ.get("CONTRACT_FOREIGN_SUBTENANT_ID", DEFAULT_FOREIGN_SUBTENANT_ID), help="an office of ANOTHER project ('' to skip that rule) [CONTRACT_FOREIGN_SUBTENANT_ID]")
+    group.addoption("--resource-id", action="append", default=None, help="a resource the run may subscribe and certify, ID or ID:TYPE (repeatable) [CONTRACT_RESOURCE_IDS, comma-separated]")
+    group.addoption("--allow-writes", action="store_true", default=_env_flag("CONTRACT_ALLOW_WRITES"), help="allow creating (and deleting its own) data on a non-loopback target [CONTRACT_ALLOW_WRITES]")
+    group.addoption("--read-only", action="store_true", default=_env_flag("CONTRACT_READ_ONLY"), help="run only the tests that create nothing [CONTRACT_READ_ONLY]")
+
+
+def options_from_config(config: pytest.Config) -> TargetOptions:
+    resource_texts = config.getoption("resource_id") or env_list("CONTRACT_RESOURCE_IDS") or list(DEFAULT_RESOURCE_IDS)
+    offices = config.getoption("subtenant_id") or env_list("CONTRACT_SUBTENANT_ID") or [DEFAULT_SUBTENANT_ID, DEFAULT_SECOND_SUBTENANT_ID]
+    foreign = config.getoption("foreign_subtenant_id") or None
+    return TargetOptions(
+        url=config.getoption("target_url") or None,
+        token=config.getoption("token"),
+        auth_mode=AuthMode(config.getoption("auth_mode")),
+        tenant_id=config.getoption("tenant_id").lower(),
+        subtenant_ids=tuple(office.strip().lower() for office in offices),
+        foreign_subtenant_id=foreign.lower() if foreign else None,
+        resources=tuple(ResourceRef.parse(text) for text in resource_texts),
+        allow_writes=config.getoption("allow_writes"),
+        read_only=config.getoption("read_only"),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{WRITES_MARKER}: creates entities on the target (deselected when writes are not allowed)")
+    config.addinivalue_line("markers", f"{FOREIGN_OFFICE_MARKER}: needs an office of another project (deselected without one)")
+    if config.getoption("hypothesis_profile", None) is None:
+        settings.load_profile(os.environ.get(PROFILE_ENV, DEFAULT_PROFILE))
+
+
+def _is_contract_item(item: pytest.Item) -> bool:
+    return CONTRACT_DIR in Path(str(item.path)).resolve().parents
+
+
+def _requirement_reasons(options: TargetOptions) -> dict[str, str]:
+    """Marker -> why tests carrying it cannot run against this target (only unmet requirements)."""
+    reasons = {}
+    refusal = options.refusal_reason()
+    if refusal is not None:
+        reasons[WRITES_MARKER] = refusal
+    if options.foreign_subtenant_id is None:
+        reasons[FOREIGN_OFFICE_MARKER] = "no office of another project was given (--foreign-subtenant-id)"
+    return reasons
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests the target cannot take (writes refused, a missing reference id) are deselected, not
+    skipped, and the reason is printed."""
+    reasons = _requirement_reasons(options_from_config(config))
+    for marker, reason in reasons.items():
+        unfit = [item for item in items if _is_contract_item(item) and item.get_closest_marker(marker)]
+        if not unfit:
+            continue
+        message = f"{len(unfit)} contract tests marked `{marker}` were deselected: {reason}"
+        _deselection_reasons.append(message)
+        config.hook.pytest_deselected(items=unfit)
+        items[:] = [item for item in items if item not in unfit]
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"contract: {message}", yellow=True)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    options = options_from_config(config)
+    where = options.url or f"the mock in-process (today pinned to {IN_PROCESS_TODAY.isoformat()})"
+    writes = "allowed" if options.writes_allowed else f"refused ({options.refusal_reason()})"
+    return [f"contract target: {where}; writes {writes}; hypothesis profile: {getattr(settings, '_current_profile', '?')}"]
+
+
+def _violations(error: BaseException | None) -> Iterator[RuleViolation]:
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, RuleViolation):
+            yield current
+        if isinstance(current, BaseExceptionGroup):
+            pending += list(current.exceptions)
+        pending += [current.__cause__, current.__context__]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.excinfo is not None and _is_contract_item(item):
+        for violation in _violations(call.excinfo.value):
+            LEDGER.record_broken(violation.rule, item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not LEDGER.checks and not LEDGER.broken:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("contract rules")
+    for reason in _deselection_reasons:
+        write(reason)
+    broken = sorted(LEDGER.broken)
+    held = sorted(name for name in LEDGER.checks if name not in LEDGER.broken)
+    write(f"held ({len(held)}):")
+    for name in held:
+        write(f"  ok    {name} ({LEDGER.checks[name]} checks)")
+    if broken:
+        write(f"broken ({len(broken)}):", red=True)
+        for name in broken:
+            tests = sorted(set(LEDGER.broken[name]))
+            write(f"  BROKE {name}: {RULES[name].statement if name in RULES else ''}", red=True)
+            for nodeid in tests[:5]:
+                write(f"          in {nodeid}")
+    unchecked = sorted(set(RULES) - set(LEDGER.checks))
+    if unchecked:
+        write(f"not exercised in this run ({len(unchecked)}): {', '.join(unchecked)}")

@@ -1,0 +1,402 @@
+"""Hypothesis strategies for structured scenarios: forests of action trees, and steps that change them.
+
+A scenario names the resources it uses by index into the target's resource list and names its
+own entities by index, so it is independent of any server and shrinks to small cases. Dates are
+concrete (drawn around the target's today). When the target's date is not exactly known,
+every date that a status or count compares with today stays `margin` days away from each boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from .oracle import add_validity
+
+ACTION_TYPES = ("TRAINING", "HEALTH", "PER", "CHECK")  # types that take people as subscribers
+VALIDITY_UNITS = ("YEAR", "MONTH", "DAY")
+LABEL_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"  # orders alike in any collation
+DONE_VALUES = (-1, 0, 1)
+
+
+@dataclass(frozen=True)
+class Validity:
+    amount: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    action_type: str
+    label: str
+    code: str | None
+    validity: Validity | None
+    expire_interval: int | None
+    office: int = 0  # index into the target's offices; the action's children share its office
+
+
+@dataclass(frozen=True)
+class DateSpec:
+    begin: dt.datetime
+    end: dt.datetime
+
+    def texts(self) -> tuple[str, str]:
+        return self.begin.isoformat(timespec="seconds"), self.end.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    dates: tuple[DateSpec, ...]
+
+
+@dataclass(frozen=True)
+class EnrollmentSpec:
+    session: int
+    subscription: int
+    done: int
+    certificate: int | None  # the certificate this enrollment produced (index into the forest's)
+
+
+@dataclass(frozen=True)
+class TreeSpec:
+    action: ActionSpec
+    subscribers: tuple[int, ...]  # distinct resource indexes: one entry per resource and action
+    sessions: tuple[SessionSpec, ...]
+    enrollments: tuple[EnrollmentSpec, ...]
+
+
+@dataclass(frozen=True)
+class CertificateSpec:
+    resource: int
+    label: str
+    date_release: dt.date
+    date_expire: dt.date | None
+    validity: Validity | None
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    certificate: int
+    tree: int
+    date_expire: dt.date | None
+
+
+@dataclass(frozen=True)
+class ForestSpec:
+    trees: tuple[TreeSpec, ...]
+    certificates: tuple[CertificateSpec, ...]
+    links: tuple[LinkSpec, ...]
+
+
+@dataclass(frozen=True)
+class Room:
+    """What a scenario may use on the target: its date, resources, offices and clock."""
+
+    today: dt.date
+    margin: int  # days kept from today's boundaries (0 when the target's date is exactly known)
+    resource_count: int
+    office_count: int = 1
+    clock_settable: bool = False
+
+
+@dataclass(frozen=True)
+class Sizes:
+    max_trees: int = 2
+    max_subscribers: int = 3
+    max_sessions: int = 2
+    max_dates: int = 2
+    max_certificates: int = 3
+
+
+# ---------------------------------------------------------------- dates around today
+
+
+def far_from(day_offset: int, boundaries: Iterable[int], margin: int) -> bool:
+    return all(abs(day_offset - b) >= margin for b in boundaries)
+
+
+def expiry_is_clear(expiry: dt.date | None, today: dt.date, expire_interval: int | None, margin: int) -> bool:
+    """No doubt about the status this expiry gives, even if the server's today is a day off."""
+    if expiry is None or margin == 0:
+        return True
+    return far_from((expiry - today).days, (0, expire_interval or 0), margin)
+
+
+def day_offsets(margin: int, interval_hint: int = 0) -> st.SearchStrategy[int]:
+    """Offsets from today; close to the boundaries only when the date is exactly known."""
+    spread = st.integers(-900, 900)
+    if margin:
+        return spread
+    edges = st.sampled_from(sorted({-1, 0, 1, interval_hint - 1, interval_hint, interval_hint + 1}))
+    return st.one_of(edges, st.integers(-40, 40), spread)
+
+
+def labels() -> st.SearchStrategy[str]:
+    return st.text(LABEL_ALPHABET, min_size=1, max_size=6)
+
+
+def validities() -> st.SearchStrategy[Validity | None]:
+    return st.one_of(
+        st.none(),
+        st.builds(Validity, st.integers(1, 3), st.just("YEAR")),
+        st.builds(Validity, st.integers(1, 18), st.just("MONTH")),
+        st.builds(Validity, st.integers(1, 400), st.just("DAY")),
+    )
+
+
+def actions(office_count: int = 1) -> st.SearchStrategy[ActionSpec]:
+    return st.builds(
+        ActionSpec,
+        action_type=st.sampled_from(ACTION_TYPES),
+        label=labels(),
+        code=st.one_of(st.none(), labels()),
+        validity=validities(),
+        expire_interval=st.one_of(st.none(), st.integers(0, 60)),
+        office=st.integers(0, office_count - 1),
+    )
+
+
+@st.composite
+def session_dates(draw: st.DrawFn, today: dt.date, margin: int) -> DateSpec:
+    start = today + dt.timedelta(days=draw(st.integers(-60, 60) if not margin else st.integers(-400, 400)))
+    span = draw(st.integers(0, 3))
+    begin = dt.datetime.combine(start, dt.time(draw(st.integers(6, 11)), draw(st.sampled_from((0, 30)))))
+    end = dt.datetime.combine(start + dt.timedelta(days=span), dt.time(draw(st.integers(12, 19)), 0))
+    return DateSpec(begin, end)
+
+
+def date_is_clear(date_spec: DateSpec, today: dt.date, margin: int) -> bool:
+    """A session's date_end is compared with today (countScheduled)."""
+    return margin == 0 or far_from((date_spec.end.date() - today).days, (0,), margin)
+
+
+def clear_session_dates(today: dt.date, margin: int) -> st.SearchStrategy[DateSpec]:
+    return session_dates(today, margin).filter(lambda d: date_is_clear(d, today, margin))
+
+
+def sessions(today: dt.date, margin: int, max_dates: int) -> st.SearchStrategy[SessionSpec]:
+    return st.builds(SessionSpec, st.lists(clear_session_dates(today, margin), max_size=max_dates).map(tuple))
+
+
+@st.composite
+def trees(draw: st.DrawFn, room: Room, sizes: Sizes, certificate_count: int) -> TreeSpec:
+    today, margin, resource_count = room.today, room.margin, room.resource_count
+    action = draw(actions(room.office_count))
+    subscribers = tuple(draw(st.lists(st.integers(0, resource_count - 1), unique=True, max_size=min(sizes.max_subscribers, resource_count))))
+    tree_sessions = tuple(draw(st.lists(sessions(today, margin, sizes.max_dates), max_size=sizes.max_sessions)))
+    pairs = [(s, sub) for s in range(len(tree_sessions)) for sub in range(len(subscribers))]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
+    certificate_choice = st.one_of(st.none(), st.integers(0, certificate_count - 1)) if certificate_count else st.none()
+    enrollments = tuple(
+        EnrollmentSpec(session=s, subscription=sub, done=draw(st.sampled_from(DONE_VALUES)), certificate=draw(certificate_choice))
+        for s, sub in chosen
+    )
+    return TreeSpec(action, subscribers, tree_sessions, enrollments)
+
+
+def month_ends(today: dt.date) -> st.SearchStrategy[dt.date]:
+    """Last days of months around today, and 29 February: where MONTH and YEAR validities clamp."""
+    first_of_month = today.replace(day=1)
+
+    def last_day_before(months_back: int) -> dt.date:
+        return add_validity(first_of_month, -months_back, "MONTH") - dt.timedelta(days=1)
+
+    return st.one_of(st.integers(0, 30).map(last_day_before), st.sampled_from([dt.date(2024, 2, 29), dt.date(2020, 2, 29)]))
+
+
+@st.composite
+def certificates(draw: st.DrawFn, room: Room) -> CertificateSpec:
+    today, margin, resource_count = room.today, room.margin, room.resource_count
+    validity = draw(validities())
+    expires_on = today + dt.timedelta(days=draw(day_offsets(margin)))
+    how = draw(st.sampled_from(["near-expiry", "any", "month-end"]))
+    if validity is not None and how == "near-expiry":
+        # released one validity before a date near today, so the derived expiry falls near it
+        release = add_validity(expires_on, -validity.amount, validity.unit)
+    elif how == "month-end":
+        release = draw(month_ends(today))
+    else:
+        release = today + dt.timedelta(days=draw(st.integers(-900, 30)))
+    given_expiry = draw(st.one_of(st.none(), st.just(max(expires_on, release))))
+    return CertificateSpec(
+        resource=draw(st.integers(0, resource_count - 1)),
+        label=draw(labels()),
+        date_release=release,
+        date_expire=given_expiry,
+        validity=validity,
+    )
+
+
+def link_dates(today: dt.date, margin: int, release: dt.date, interval: int | None = None) -> st.SearchStrategy[dt.date | None]:
+    """A link's own expiry (or none), near the boundaries of the action's `expire_interval`."""
+    return st.one_of(st.none(), day_offsets(margin, interval or 0).map(lambda o: max(release, today + dt.timedelta(days=o))))
+
+
+def candidate_expiries(forest: ForestSpec) -> list[tuple[dt.date, int | None]]:
+    """Every date a status may compare with today, with the interval of the action it counts for."""
+    found: list[tuple[dt.date, int | None]] = []
+    for link in forest.links:
+        certificate = forest.certificates[link.certificate]
+        action = forest.trees[link.tree].action
+        derived = [certificate.date_expire, link.date_expire]
+        for validity in (certificate.validity, *(forest.trees[t.tree].action.validity for t in forest.links if t.certificate == link.certificate)):
+            if validity is not None:
+                derived.append(add_validity(certificate.date_release, validity.amount, validity.unit))
+        found += [(d, action.expire_interval) for d in derived if d is not None]
+    return found
+
+
+def forest_is_clear(forest: ForestSpec, today: dt.date, margin: int) -> bool:
+    return all(expiry_is_clear(day, today, interval, margin) for day, interval in candidate_expiries(forest))
+
+
+@st.composite
+def forests(draw: st.DrawFn, room: Room, sizes: Sizes = Sizes()) -> ForestSpec:
+    today, margin = room.today, room.margin
+    certificate_specs = tuple(draw(st.lists(certificates(room), max_size=sizes.max_certificates)))
+    tree_specs = tuple(draw(st.lists(trees(room, sizes, len(certificate_specs)), min_size=1, max_size=sizes.max_trees)))
+    pairs = [(c, t) for c in range(len(certificate_specs)) for t in range(len(tree_specs))]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
+    links = tuple(
+        LinkSpec(c, t, draw(link_dates(today, margin, certificate_specs[c].date_release, tree_specs[t].action.expire_interval)))
+        for c, t in chosen
+    )
+    forest = ForestSpec(tree_specs, certificate_specs, links)
+    if not forest_is_clear(forest, today, margin):
+        # keep the example but drop what could land on a boundary: link-free certificates decide nothing
+        forest = ForestSpec(tree_specs, certificate_specs, ())
+    return forest
+
+
+# ---------------------------------------------------------------- steps that change the counts
+
+
+@dataclass(frozen=True)
+class Enroll:
+    session_pick: int
+    subscription_pick: int
+    done: int
+
+
+@dataclass(frozen=True)
+class Unenroll:
+    enrollment_pick: int
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    enrollment_pick: int
+    done: int
+
+
+@dataclass(frozen=True)
+class AddDate:
+    session_pick: int
+    date: DateSpec
+
+
+@dataclass(frozen=True)
+class RemoveDate:
+    date_pick: int
+
+
+@dataclass(frozen=True)
+class AddSession:
+    tree_pick: int
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    tree_pick: int
+    resource_pick: int
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    subscription_pick: int
+
+
+@dataclass(frozen=True)
+class IssueCertificate:
+    certificate: CertificateSpec
+    link_to_tree: int | None
+    link_expiry: dt.date | None
+
+
+@dataclass(frozen=True)
+class LinkCertificate:
+    certificate_pick: int
+    tree_pick: int
+    date_expire: dt.date | None
+
+
+@dataclass(frozen=True)
+class SetLinkExpiry:
+    link_pick: int
+    date_expire: dt.date
+
+
+@dataclass(frozen=True)
+class Unlink:
+    link_pick: int
+
+
+@dataclass(frozen=True)
+class DeleteCertificate:
+    certificate_pick: int
+
+
+@dataclass(frozen=True)
+class SetExpireInterval:
+    tree_pick: int
+    expire_interval: int
+
+
+@dataclass(frozen=True)
+class SetActionValidity:
+    tree_pick: int
+    validity: Validity
+
+
+@dataclass(frozen=True)
+class AdvanceClock:
+    days: int
+
+
+Step = (
+    Enroll | Unenroll | RecordOutcome | AddDate | RemoveDate | AddSession | Subscribe | Unsubscribe | IssueCertificate
+    | LinkCertificate | SetLinkExpiry | Unlink | DeleteCertificate | SetExpireInterval | SetActionValidity | AdvanceClock
+)
+
+PICK = st.integers(0, 7)  # resolved modulo what exists when the step runs
+
+
+def steps(room: Room) -> st.SearchStrategy[Step]:
+    today, margin, resource_count = room.today, room.margin, room.resource_count
+
+    def issued(spec: CertificateSpec) -> st.SearchStrategy[IssueCertificate]:
+        return st.builds(IssueCertificate, st.just(spec), st.one_of(st.none(), PICK), link_dates(today, margin, spec.date_release))
+
+    choices: list[st.SearchStrategy[Step]] = [
+        st.builds(Enroll, PICK, PICK, st.sampled_from(DONE_VALUES)),
+        st.builds(Unenroll, PICK),
+        st.builds(RecordOutcome, PICK, st.sampled_from(DONE_VALUES)),
+        st.builds(AddDate, PICK, clear_session_dates(today, margin)),
+        st.builds(RemoveDate, PICK),
+        st.builds(AddSession, PICK),
+        st.builds(Subscribe, PICK, st.integers(0, resource_count - 1)),
+        st.builds(Unsubscribe, PICK),
+        certificates(room).flatmap(issued),
+        st.builds(LinkCertificate, PICK, PICK, st.one_of(st.none(), day_offsets(margin).map(lambda o: today + dt.timedelta(days=o)))),
+        st.builds(SetLinkExpiry, PICK, day_offsets(margin).map(lambda o: today + dt.timedelta(days=o))),
+        st.builds(Unlink, PICK),
+        st.builds(DeleteCertificate, PICK),
+        st.builds(SetExpireInterval, PICK, st.integers(0, 60)),
+        st.builds(SetActionValidity, PICK, validities().filter(lambda v: v is not None)),
+    ]
+    if room.clock_settable:
+        choices.append(st.builds(AdvanceClock, st.integers(-400, 400)))
+    return st.one_of(choices)

@@ -1,0 +1,376 @@
+"""The API's rules as Schemathesis checks, the spec's own string formats, and the suite's setup.
+
+Importing this module, for every Schemathesis run in the process:
+
+- registers three checks, each judging every response of every operation:
+  - `pagination_headers_arithmetic`: an index 200 carries the four `X-Pagination-*` headers as
+    integers, page count = ceil(total / per-page) (0 when nothing matches), per-page and page echo
+    the request (defaults 100 and 1), the body holds min(per-page, max(0, total - (page-1) *
+    per-page)) entities;
+  - `count_invariants`: every answered action has countSubscribed = countValid + countScheduled +
+    countToDo, every answered session count_subscribed = count_done + count_fail + count_unknown
+    (a single entity, or each item of an index);
+  - `session_dates_in_order`: a session's date_begin is not after its date_end (when both are
+    set), a session date's date_end is not before its date_begin;
+- registers a generator for `format: json` (strings that hold JSON text);
+- makes Schemathesis read `date-time` (the offset may be left out) and `json` as the project
+  defines them (docs/DECISIONS.md), when it validates responses and when it decides which
+  generated values are negative.
+
+The checks judge `Exchange` objects with the rule functions of `rules.py`: a failure reads
+"Rule broken [<rule>]: <the rule as the semantics word it>", then the exchange and a curl line
+that repeats it (the token left as $TOKEN).
+
+The `st` command line loads this module as its hooks module: `schemathesis.toml` names it
+(`hooks = "tests.contract.support.st_checks"`, resolved from the project root, where `st` runs),
+as would `SCHEMATHESIS_HOOKS=tests.contract.support.st_checks`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.errors import LoaderError
+
+from . import rules
+from .exchange import Exchange, from_schemathesis
+from .target import AuthMode, Target
+
+CheckFunction = Callable[[Any, Any, Any], "bool | None"]
+
+INDEX_SUFFIX = "/index"
+SESSION_SEGMENT = "action-session"
+SESSION_DATE_SEGMENT = "action-session-date"
+SESSION_COUNT_FIELDS = ("count_subscribed", "count_done", "count_fail", "count_unknown")
+ACTION_COUNT_FIELDS = ("countSubscribed", "countValid", "countScheduled", "countToDo")
+PER_PAGE_RANGE = (1, 100)
+# What ordering compares: "YYYY-MM-DD" and "YYYY-MM-DDThh:mm:ss" (docs/DECISIONS.md, Shapes).
+DATE_LENGTH = 10
+LOCAL_DATE_TIME_LENGTH = 19
+
+# ---------------------------------------------------------------- rules that rules.py does not hold
+
+
+@rules.rule(
+    "ActionSession date_begin = the date part of the earliest date_begin of its dates, date_end = that of "
+    "the latest date_end: so date_begin <= date_end when both are set."
+)
+def session_span_in_order(session: Mapping[str, Any], exchanges: tuple[Exchange, ...] = ()) -> None:
+    begin, end = session.get("date_begin"), session.get("date_end")
+    if isinstance(begin, str) and isinstance(end, str) and begin[:DATE_LENGTH] > end[:DATE_LENGTH]:
+        raise rules.RuleViolation(
+            "session_span_in_order",
+            f"session {session.get('action_session_id')}: date_begin {begin} is after date_end {end}",
+            exchanges,
+        )
+
+
+@rules.rule(
+    "A session date's date_end is not before its date_begin (compared by the local time written): "
+    "`date_end` before `date_begin` is a 422, so no stored date has it."
+)
+def session_date_end_not_before_begin(date: Mapping[str, Any], exchanges: tuple[Exchange, ...] = ()) -> None:
+    begin, end = date.get("date_begin"), date.get("date_end")
+    if isinstance(begin, str) and isinstance(end, str) and begin[:LOCAL_DATE_TIME_LENGTH] > end[:LOCAL_DATE_TIME_LENGTH]:
+        raise rules.RuleViolation(
+            "session_date_end_not_before_begin",
+            f"action-session-date {date.get('action_session_date_id')}: date_end {end} is before date_begin {begin}",
+            exchanges,
+        )
+
+
+# ---------------------------------------------------------------- helpers of the checks
+
+
+def _segment(case: Any) -> str:
+    """`action-session` of the operation `/v2/action-session/index`."""
+    parts = case.operation.path.split("/")
+    return parts[2] if len(parts) > 2 else ""
+
+
+def _entities(exchange: Exchange) -> Iterator[Mapping[str, Any]]:
+    """The entities a successful answer carries: the object itself, or each object of an array."""
+    if not 200 <= exchange.status < 300:
+        return
+    try:
+        body = exchange.json()
+    except ValueError:
+        return
+    items = body if isinstance(body, list) else [body]
+    yield from (item for item in items if isinstance(item, Mapping))
+
+
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _paging_is_well_formed(exchange: Exchange) -> bool:
+    """Whether the index request asked for paging the spec allows. A 200 to any other request is
+    itself the fault, and `negative_data_rejection` reports it."""
+    if not exchange.request_body:
+        return True
+    body = exchange.request_json()
+    if not isinstance(body, Mapping):
+        return False
+    per_page = body.get("per-page", rules.DEFAULT_PER_PAGE)
+    page = body.get("page", rules.DEFAULT_PAGE)
+    if not (_is_integer(per_page) and _is_integer(page)):
+        return False
+    return PER_PAGE_RANGE[0] <= per_page <= PER_PAGE_RANGE[1] and page >= 1
+
+
+def _register(check: CheckFunction) -> CheckFunction:
+    """`schemathesis.check`, with the broken rule noted in the suite's ledger (by operation), and
+    tolerating this same file imported under a second package name (`tests.contract.support` from
+    the command line, `contract.support` under pytest)."""
+    from schemathesis.checks import CHECKS
+
+    if check.__name__ in CHECKS.get_all_names():
+        existing = CHECKS.get_one(check.__name__)
+        if getattr(existing, "__module__", "").endswith("support.st_checks"):
+            return existing
+
+    @functools.wraps(check)
+    def noted(ctx: Any, response: Any, case: Any) -> bool | None:
+        try:
+            return check(ctx, response, case)
+        except rules.RuleViolation as violation:
+            rules.LEDGER.record_broken(violation.rule, f"{case.operation.label} (Schemathesis)")
+            raise
+
+    return schemathesis.check(noted)
+
+
+# ---------------------------------------------------------------- the checks
+
+
+@_register
+def pagination_headers_arithmetic(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every index 200: X-Pagination-* present and integers, page count = ceil(total / per-page)
+    (0 when nothing matches), per-page and page echo the request (defaults 100 and 1), and the
+    body holds min(per-page, max(0, total - (page-1) * per-page)) entities."""
+    if not case.operation.path.endswith(INDEX_SUFFIX) or response.status_code != 200:
+        return True
+    exchange = from_schemathesis(response)
+    if not _paging_is_well_formed(exchange):
+        return True
+    rules.pagination_headers_match_body(exchange)
+    return None
+
+
+@_register
+def count_invariants(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every answered entity that carries counts: countSubscribed = countValid + countScheduled +
+    countToDo (actions), count_subscribed = count_done + count_fail + count_unknown (sessions)."""
+    exchange = from_schemathesis(response)
+    judged = False
+    for entity in _entities(exchange):
+        if any(name in entity for name in ACTION_COUNT_FIELDS):
+            rules.counts_add_up(entity, (exchange,))
+            judged = True
+        if any(name in entity for name in SESSION_COUNT_FIELDS):
+            rules.session_counts_match_enrollments(entity, (exchange,))
+            judged = True
+    return None if judged else True
+
+
+@_register
+def session_dates_in_order(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every answered session: date_begin <= date_end when both are set; every answered session
+    date: date_end not before date_begin."""
+    segment = _segment(case)
+    if segment not in (SESSION_SEGMENT, SESSION_DATE_SEGMENT):
+        return True
+    exchange = from_schemathesis(response)
+    judge = session_span_in_order if segment == SESSION_SEGMENT else session_date_end_not_before_begin
+    judged = False
+    for entity in _entities(exchange):
+        judge(entity, (exchange,))
+        judged = True
+    return None if judged else True
+
+
+CUSTOM_CHECKS: tuple[CheckFunction, ...] = (pagination_headers_arithmetic, count_invariants, session_dates_in_order)
+CUSTOM_CHECK_NAMES: tuple[str, ...] = tuple(check.__name__ for check in CUSTOM_CHECKS)
+
+# ---------------------------------------------------------------- the spec's string formats
+
+_JSON_SCALARS = st.none() | st.booleans() | st.integers(min_value=-(10**6), max_value=10**6) | st.text(max_size=12)
+JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+JSON_TEXT = JSON_VALUES.map(lambda value: json.dumps(value, ensure_ascii=False))
+"""Strings that hold JSON text: what `format: json` generates."""
+
+schemathesis.openapi.format("json", JSON_TEXT)
+
+# RFC 3339 date-time whose offset may be left out (docs/DECISIONS.md, Shapes).
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))?$")
+
+
+def is_date_time(value: Any) -> bool:
+    """`format: date-time` of this spec: RFC 3339, the offset optional (`2024-03-15T09:00:00`)."""
+    if not isinstance(value, str):
+        return True
+    match = _DATE_TIME.match(value)
+    if match is None:
+        return False
+    try:
+        dt.date.fromisoformat(match[1])
+    except ValueError:
+        return False
+    if match[7] is not None and (int(match[7]) > 23 or int(match[8]) > 59):
+        return False
+    return int(match[2]) <= 23 and int(match[3]) <= 59 and int(match[4]) <= 60  # 60: a leap second
+
+
+def is_json_text(value: Any) -> bool:
+    """`format: json`: a string that holds JSON text."""
+    if not isinstance(value, str):
+        return True
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_formats_as_the_project_does() -> None:
+    """Schemathesis validates OpenAPI 3.0 schemas as JSON Schema Draft 4, whose extra format
+    checkers it keeps in one table; this puts the project's `date-time` and `json` there. Without
+    it every session date answered with a local time (`2024-03-15T09:00:00`, as the reference's
+    examples are) breaks `response_schema_conformance`, and a local time or a JSON scalar sent as
+    a "negative" value counts as wrongly accepted. Should a later Schemathesis move the table,
+    those date-time failures come back loudly: nothing goes quiet."""
+    from schemathesis.core import jsonschema as schemathesis_jsonschema
+
+    formats = getattr(schemathesis_jsonschema, "DRAFT4_SUPPLEMENTAL_FORMATS", None)
+    if isinstance(formats, dict):
+        formats["date-time"] = is_date_time
+        formats["json"] = is_json_text
+
+
+_read_formats_as_the_project_does()
+
+# ---------------------------------------------------------------- the suite's Schemathesis setup
+
+CONFIG_FILE = Path(__file__).resolve().parents[3] / "schemathesis.toml"
+ACCESS_TOKEN_SCHEME = "accessToken"  # the spec's apiKey scheme: `access-token` in the query
+SPEC_PATH = "/openapi.json"
+WRITE_VERBS = ("create", "update", "delete")
+DESTRUCTIVE_VERBS = ("update", "delete")
+CREATE_PATH = re.compile(r"^/v2/(?P<segment>[a-z-]+)/create$")
+# `[dictionaries.*]` of schemathesis.toml that name the reference data a create must get right
+REFERENCE_DICTIONARIES = ("projects", "offices", "resources")
+
+
+def _deselect(verbs: tuple[str, ...]) -> dict[str, Any]:
+    return {"include-operation-id-regex": f"_({'|'.join(verbs)})$", "enabled": False}
+
+
+def suite_config(target: Target) -> schemathesis.Config:
+    """`schemathesis.toml` with the target's token, base URL and reference ids, the Hypothesis
+    profile in charge of the number of examples and of randomness, and only the operations this
+    target may receive.
+
+    What a target may receive (the file itself sends everything: it is for a throwaway mock):
+    - in-process, or a loopback URL: every operation;
+    - writes refused (`--read-only`, or a non-loopback URL without `--allow-writes`): index and
+      view only;
+    - a non-loopback URL with `--allow-writes`: no update and no delete, since a generated id
+      could name someone else's entity (the stateful test reaches both only through the run's own
+      creates); what the run creates is deleted again (`CreatedEntities.cleanup`).
+    """
+    data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
+    data.pop("hooks", None)  # this module, already imported
+    generation = data.setdefault("generation", {})
+    for owned_by_profile in ("max-examples", "deterministic"):
+        generation.pop(owned_by_profile, None)
+    # in place of the file's `${CONTRACT_TOKEN}`: the target's token
+    data.pop("auth", None)
+    if target.auth_mode is not AuthMode.NONE:
+        data["auth"] = {"openapi": {ACCESS_TOKEN_SCHEME: {"api_key": target.token}}}
+    dictionaries = data.setdefault("dictionaries", {})
+    reference_ids = ([target.tenant_id], [target.subtenant_id], [r.resource_id for r in target.resources])
+    for name, values in zip(REFERENCE_DICTIONARIES, reference_ids, strict=True):
+        if name in dictionaries:
+            dictionaries[name] = {"values": values}
+    if not target.in_process:
+        data["base-url"] = target.base_url
+    operations = data.setdefault("operations", [])
+    if not target.writes_allowed:
+        operations.append(_deselect(WRITE_VERBS))
+    elif not target.is_loopback:
+        operations.append(_deselect(DESTRUCTIVE_VERBS))
+    return schemathesis.Config.from_dict(data)
+
+
+def load_schema(target: Target, config: schemathesis.Config) -> schemathesis.BaseSchema:
+    """The spec as the target serves it at /openapi.json (the mock serves the bundled spec there):
+    from the app in-process, over HTTP otherwise. A server that does not serve this project's
+    spec there is tested against the bundled spec."""
+    if target.in_process:
+        return schemathesis.openapi.from_asgi(SPEC_PATH, target.client.app, config=config)  # type: ignore[attr-defined]
+    from mock_server.spec import load_spec
+
+    bundled = load_spec()
+    try:
+        served = schemathesis.openapi.from_url(target.base_url + SPEC_PATH, config=config, timeout=30)
+    except LoaderError:
+        served = None
+    if served is not None and served.raw_schema.get("info") == bundled.get("info"):
+        return served
+    return schemathesis.openapi.from_dict(bundled, config=config)
+
+
+@dataclass
+class CreatedEntities:
+    """What a run created (read from the 201 answers of creates), so that against a shared server
+    it updates and deletes only its own entities, and deletes them all at the end."""
+
+    ids: dict[str, str] = field(default_factory=dict)  # id -> segment, in creation order
+
+    def record(self, response: Any) -> None:
+        match = CREATE_PATH.match(urlsplit(str(response.request.url)).path)
+        if match is None or response.status_code != 201:
+            return
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return
+        segment = match["segment"]
+        entity_id = body.get(segment.replace("-", "_") + "_id") if isinstance(body, dict) else None
+        if isinstance(entity_id, str):
+            self.ids[entity_id.lower()] = segment
+
+    def owns_target_of(self, case: Any) -> bool:
+        """Whether an update or delete names an entity of this run (any other operation: True)."""
+        parts = case.operation.path.split("/")  # "", "v2", segment, verb[, "{id}"]
+        if len(parts) < 4 or parts[3] not in DESTRUCTIVE_VERBS:
+            return True
+        return str((case.path_parameters or {}).get("id", "")).lower() in self.ids
+
+    def cleanup(self, target: Target) -> list[str]:
+        """Delete (force=true) what the run created, newest first; returns what could not be."""
+        stayed = []
+        for entity_id, segment in reversed(list(self.ids.items())):
+            answer = target.request("DELETE", f"/v2/{segment}/delete/{entity_id}", params={"force": "true"})
+            if answer.status_code not in (204, 404):
+                stayed.append(f"{segment} {entity_id}: {answer.status_code}")
+        self.ids.clear()
+        return stayed

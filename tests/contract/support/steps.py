@@ -1,0 +1,218 @@
+"""Apply a scenario step to the target and to the model alike.
+
+Picks are resolved modulo what exists when the step runs; a step with nothing to act on does
+nothing. A step that the rules forbid (a duplicate enrollment, subscription or link) is sent
+anyway and must be refused with 422, leaving the model unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from . import build, oracle, rules
+from .client import ApiClient
+from .oracle import World
+from .scenarios import (
+    AddDate,
+    AddSession,
+    AdvanceClock,
+    DeleteCertificate,
+    Enroll,
+    IssueCertificate,
+    LinkCertificate,
+    RecordOutcome,
+    RemoveDate,
+    SetActionValidity,
+    SetExpireInterval,
+    SetLinkExpiry,
+    Step,
+    Subscribe,
+    Unenroll,
+    Unlink,
+    Unsubscribe,
+)
+from .target import Target
+
+T = TypeVar("T")
+
+
+def pick(items: Sequence[T], index: int) -> T | None:
+    return items[index % len(items)] if items else None
+
+
+@dataclass
+class StepContext:
+    api: ApiClient
+    target: Target
+    world: World
+
+
+def _deleted(context: StepContext, segment: str, entity_id: str, *, force: bool) -> None:
+    answer = context.api.delete(segment, entity_id, force=force)
+    rules.success_status(answer.exchange, 204)
+    removed = oracle.remove(context.world, segment, entity_id)
+    still_there = [key for key in removed if context.api.view_or_none(*key) is not None]
+    rules.force_delete_removes_listed(still_there, [answer.exchange])
+    context.api.forget(removed)
+
+
+def _updated(context: StepContext, segment: str, entity_id: str, body: dict[str, object]) -> dict[str, object]:
+    return context.api.update_ok(segment, entity_id, body)
+
+
+def enroll(context: StepContext, step: Enroll) -> None:
+    world, target = context.world, context.target
+    session = pick(list(world.sessions.values()), step.session_pick)
+    subscription = pick(list(world.subscriptions.values()), step.subscription_pick)
+    if session is None or subscription is None:
+        return
+    taken = any(e.session_id == session.id and e.subscription_id == subscription.id for e in world.enrollments.values())
+    if taken or session.action_id != subscription.action_id:
+        answer = context.api.create("action-session-subscription", build.enrollment_body(target, session.id, subscription.id, step.done, None))
+        rules.duplicate_is_422(answer.exchange, ("action_subscription_id", "action_session_id"))
+        return
+    build.create_enrollment(context.api, target, world, session.id, subscription.id, step.done)
+
+
+def unenroll(context: StepContext, step: Unenroll) -> None:
+    enrollment = pick(list(context.world.enrollments.values()), step.enrollment_pick)
+    if enrollment is not None:
+        _deleted(context, "action-session-subscription", enrollment.id, force=False)
+
+
+def record_outcome(context: StepContext, step: RecordOutcome) -> None:
+    enrollment = pick(list(context.world.enrollments.values()), step.enrollment_pick)
+    if enrollment is None:
+        return
+    answered = _updated(context, "action-session-subscription", enrollment.id, {"done": step.done})
+    enrollment.done = step.done
+    rules.partial_update_keeps_unsent_fields({"done": answered.get("done")}, {"done": step.done}, [context.api.recent[-1]])
+
+
+def add_date(context: StepContext, step: AddDate) -> None:
+    session = pick(list(context.world.sessions.values()), step.session_pick)
+    if session is not None:
+        build.create_date(context.api, context.target, context.world, session.id, step.date)
+
+
+def remove_date(context: StepContext, step: RemoveDate) -> None:
+    date = pick(list(context.world.dates.values()), step.date_pick)
+    if date is not None:
+        _deleted(context, "action-session-date", date.id, force=False)
+
+
+def add_session(context: StepContext, step: AddSession) -> None:
+    action = pick(list(context.world.actions.values()), step.tree_pick)
+    if action is not None:
+        build.create_session(context.api, context.target, context.world, action.id)
+
+
+def subscribe(context: StepContext, step: Subscribe) -> None:
+    world, target = context.world, context.target
+    action = pick(list(world.actions.values()), step.tree_pick)
+    if action is None:
+        return
+    resource_id = target.resources[step.resource_pick % len(target.resources)].resource_id
+    if any(s.action_id == action.id and s.subscriber_id == resource_id for s in world.subscriptions.values()):
+        answer = context.api.create("action-subscription", build.subscription_body(target, action.id, step.resource_pick % len(target.resources)))
+        rules.duplicate_is_422(answer.exchange, ("subscriber_id", "action_id"))
+        return
+    build.create_subscription(context.api, target, world, action.id, step.resource_pick % len(target.resources))
+
+
+def unsubscribe(context: StepContext, step: Unsubscribe) -> None:
+    subscription = pick(list(context.world.subscriptions.values()), step.subscription_pick)
+    if subscription is not None:
+        _deleted(context, "action-subscription", subscription.id, force=True)
+
+
+def issue_certificate(context: StepContext, step: IssueCertificate) -> None:
+    world = context.world
+    action = pick(list(world.actions.values()), step.link_to_tree) if step.link_to_tree is not None else None
+    action_type = action.action_type if action else "TRAINING"
+    certificate_id = build.create_certificate(context.api, context.target, world, step.certificate, action_type)
+    if action is not None:
+        build.create_link(context.api, context.target, world, certificate_id, action.id, step.link_expiry)
+
+
+def link_certificate(context: StepContext, step: LinkCertificate) -> None:
+    world, target = context.world, context.target
+    certificate = pick(list(world.certificates.values()), step.certificate_pick)
+    action = pick(list(world.actions.values()), step.tree_pick)
+    if certificate is None or action is None:
+        return
+    expiry = max(step.date_expire, certificate.date_release) if step.date_expire else None
+    if any(link.certificate_id == certificate.id and link.action_id == action.id for link in world.links.values()):
+        answer = context.api.create("certificate-action", build.link_body(target, certificate.id, action.id, expiry))
+        rules.duplicate_is_422(answer.exchange, ("certificate_id", "action_id"))
+        return
+    build.create_link(context.api, target, world, certificate.id, action.id, expiry)
+
+
+def set_link_expiry(context: StepContext, step: SetLinkExpiry) -> None:
+    link = pick(list(context.world.links.values()), step.link_pick)
+    if link is None:
+        return
+    expiry = max(step.date_expire, context.world.certificates[link.certificate_id].date_release)
+    _updated(context, "certificate-action", link.id, {"date_expire": expiry.isoformat()})
+    link.date_expire = expiry
+
+
+def unlink(context: StepContext, step: Unlink) -> None:
+    link = pick(list(context.world.links.values()), step.link_pick)
+    if link is not None:
+        _deleted(context, "certificate-action", link.id, force=False)
+
+
+def delete_certificate(context: StepContext, step: DeleteCertificate) -> None:
+    certificate = pick(list(context.world.certificates.values()), step.certificate_pick)
+    if certificate is not None:
+        _deleted(context, "certificate", certificate.id, force=True)
+
+
+def set_expire_interval(context: StepContext, step: SetExpireInterval) -> None:
+    action = pick(list(context.world.actions.values()), step.tree_pick)
+    if action is not None:
+        _updated(context, "action", action.id, {"expire_interval": step.expire_interval})
+        action.expire_interval = step.expire_interval
+
+
+def set_action_validity(context: StepContext, step: SetActionValidity) -> None:
+    action = pick(list(context.world.actions.values()), step.tree_pick)
+    if action is not None:
+        _updated(context, "action", action.id, {"validity": step.validity.amount, "validity_unit": step.validity.unit})
+        action.validity, action.validity_unit = step.validity.amount, step.validity.unit
+
+
+def advance_clock(context: StepContext, step: AdvanceClock) -> None:
+    day = context.world.today + dt.timedelta(days=step.days)
+    context.target.set_today(day)
+    context.world.today = day
+
+
+HANDLERS = {
+    Enroll: enroll,
+    Unenroll: unenroll,
+    RecordOutcome: record_outcome,
+    AddDate: add_date,
+    RemoveDate: remove_date,
+    AddSession: add_session,
+    Subscribe: subscribe,
+    Unsubscribe: unsubscribe,
+    IssueCertificate: issue_certificate,
+    LinkCertificate: link_certificate,
+    SetLinkExpiry: set_link_expiry,
+    Unlink: unlink,
+    DeleteCertificate: delete_certificate,
+    SetExpireInterval: set_expire_interval,
+    SetActionValidity: set_action_validity,
+    AdvanceClock: advance_clock,
+}
+
+
+def apply_step(context: StepContext, step: Step) -> None:
+    HANDLERS[type(step)](context, step)  # type: ignore[operator]
+

@@ -1,0 +1,264 @@
+"""Schemathesis over every operation of the spec: positive and negative data, the built-in checks
+that fit the contract, and the project's rules as custom checks (support/st_checks.py).
+
+Checks, phases, generation modes and reference data are those of `schemathesis.toml` (the `st`
+command line's configuration), with the target's token and ids in place of the file's, and the
+Hypothesis profile (quick by default, derandomized; thorough nightly) deciding how many examples
+run. Which operations a target may receive: `st_checks.suite_config`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from mock_server.spec import load_spec
+
+from .support import rules
+from .support.st_checks import (
+    CUSTOM_CHECK_NAMES,
+    CreatedEntities,
+    count_invariants,
+    is_date_time,
+    is_json_text,
+    load_schema,
+    pagination_headers_arithmetic,
+    session_dates_in_order,
+    suite_config,
+)
+from .support.target import (
+    DEFAULT_RESOURCE_IDS,
+    DEFAULT_SUBTENANT_ID,
+    DEFAULT_TENANT_ID,
+    AuthMode,
+    ResourceRef,
+    Target,
+)
+
+
+@pytest.fixture(scope="module")
+def st_schema(target: Target) -> schemathesis.BaseSchema:
+    return load_schema(target, suite_config(target))
+
+
+@pytest.fixture(scope="module")
+def created(target: Target) -> Iterator[CreatedEntities]:
+    entities = CreatedEntities()
+    yield entities
+    # in-process the app goes with the module; elsewhere the run deletes what it created
+    stayed = [] if target.in_process else entities.cleanup(target)
+    assert not stayed, f"entities created by this run that could not be deleted: {stayed}"
+
+
+@pytest.fixture(autouse=True)
+def _lazy_schema_node_id(request: pytest.FixtureRequest) -> None:
+    """Schemathesis' fixture-loaded schemas read and rename `node._nodeid`, an attribute pytest 9
+    no longer has (node ids live in `_id`): give the node one to read."""
+    if not hasattr(request.node, "_nodeid"):
+        request.node._nodeid = request.node.nodeid
+
+
+schema = schemathesis.pytest.from_fixture("st_schema")
+
+
+@schema.parametrize()
+def test_operation_keeps_the_contract(case: schemathesis.Case, created: CreatedEntities) -> None:
+    response = case.call()
+    created.record(response)
+    case.validate_response(response)
+
+
+@pytest.mark.parametrize("phase", ["examples", "coverage", "fuzzing", "stateful"])
+def test_custom_checks_are_enabled(st_schema: schemathesis.BaseSchema, phase: str) -> None:
+    """The project's rules run on every response of every phase: a configuration that turned them
+    off would let the tests pass without judging them."""
+    checks = st_schema.config.checks_config_for(phase=phase)
+    disabled = [name for name in CUSTOM_CHECK_NAMES if not checks.get_by_name(name=name).enabled]
+    assert not disabled, f"custom checks disabled by schemathesis.toml in the {phase} phase: {disabled}"
+
+
+# ---------------------------------------------------------------- what a shared server may receive
+
+
+def _remote(*, loopback: bool, writes: bool) -> Target:
+    url = "http://127.0.0.1:8080" if loopback else "https://api.example.test"
+    return Target(
+        client=None,  # type: ignore[arg-type]  # the configuration never talks to the target
+        base_url=url,
+        token="a-token",
+        auth_mode=AuthMode.HEADER,
+        tenant_id=DEFAULT_TENANT_ID,
+        subtenant_id=DEFAULT_SUBTENANT_ID,
+        foreign_subtenant_id=None,
+        resources=(ResourceRef(DEFAULT_RESOURCE_IDS[0]),),
+        is_loopback=loopback,
+        in_process=False,
+        writes_allowed=writes,
+    )
+
+
+def _selected_verbs(target: Target) -> set[str]:
+    selected = schemathesis.openapi.from_dict(load_spec(), config=suite_config(target))
+    return {result.ok().definition.raw["operationId"].rsplit("_", 1)[1] for result in selected.get_all_operations()}
+
+
+@pytest.mark.parametrize(
+    ("loopback", "writes", "verbs"),
+    [
+        (True, True, {"index", "view", "create", "update", "delete"}),
+        (False, True, {"index", "view", "create"}),
+        (False, False, {"index", "view"}),
+        (True, False, {"index", "view"}),
+    ],
+    ids=["loopback", "shared-with-allow-writes", "shared-read-only", "loopback-read-only"],
+)
+def test_operations_a_target_may_receive(loopback: bool, writes: bool, verbs: set[str]) -> None:
+    """Generated updates and deletes never reach a shared server (their ids could be anyone's);
+    without permission to write, nothing but index and view is sent."""
+    assert _selected_verbs(_remote(loopback=loopback, writes=writes)) == verbs
+
+
+def test_updates_and_deletes_only_of_created_entities() -> None:
+    created = CreatedEntities()
+    operation = _bundled_schema().find_operation_by_label("POST /v2/action/create")
+    assert operation is not None
+    mine = "3f0e8c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b"
+    answer = _answer("/v2/action/create", 201, {"action_id": mine.upper(), "name": "x"})
+    created.record(answer)
+    created.record(_answer("/v2/action/create", 422, [{"field": "tenant_id", "message": "does not exist"}]))
+    assert created.ids == {mine: "action"}
+    for label in ("PUT /v2/action/update/{id}", "DELETE /v2/action/delete/{id}"):
+        operation = _bundled_schema().find_operation_by_label(label)
+        assert operation is not None
+        assert created.owns_target_of(operation.Case(path_parameters={"id": mine}))
+        assert not created.owns_target_of(operation.Case(path_parameters={"id": "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"}))
+    view = _bundled_schema().find_operation_by_label("GET /v2/action/view/{id}")
+    assert view is not None and created.owns_target_of(view.Case(path_parameters={"id": "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"}))
+
+
+# ---------------------------------------------------------------- the custom checks catch what they claim to
+
+ACTION = {"action_id": "6f1c1e0e-7a8e-4d55-9a53-0c2b8f8e9a11", "countSubscribed": 3, "countValid": 1, "countScheduled": 1, "countToDo": 1}
+SESSION = {
+    "action_session_id": "0b7c4d47-3f5e-4f0c-9d5e-2f6a1b2c3d4e",
+    "count_subscribed": 2, "count_done": 1, "count_fail": 0, "count_unknown": 1,
+    "date_begin": "2026-01-10", "date_end": "2026-01-12",
+}
+SESSION_DATE = {"action_session_date_id": "5e0b9a3c-1d2e-4f5a-8b6c-7d8e9f0a1b2c", "date_begin": "2026-01-10T09:00:00", "date_end": "2026-01-10T17:00:00+01:00"}
+PAGE_OF_TWO = {"x-pagination-total-count": "5", "x-pagination-per-page": "2", "x-pagination-current-page": "1", "x-pagination-page-count": "3"}
+
+
+def _answer(path: str, status: int, body: Any, headers: dict[str, str] | None = None, sent: Any = None) -> schemathesis.Response:
+    request = requests.Request("POST", f"http://testserver{path}", json=sent).prepare()
+    return schemathesis.Response(
+        status_code=status,
+        headers={name: [value] for name, value in {"content-type": "application/json", **(headers or {})}.items()},
+        content=json.dumps(body).encode(),
+        request=request,
+        elapsed=0.0,
+        verify=True,
+    )
+
+
+@functools.cache
+def _bundled_schema() -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_dict(load_spec(), config=schemathesis.Config())
+
+
+def _unnoted(check: Any) -> Any:
+    """The check without the wrapper that notes broken rules in the run's ledger: these answers
+    are made up, so what they break is no finding about the target."""
+    return check.__wrapped__
+
+
+def _case(path: str) -> schemathesis.Case:
+    operation = _bundled_schema().find_operation_by_label(f"{'GET' if '/view/' in path else 'POST'} {path}")
+    assert operation is not None, path
+    return operation.Case()
+
+BROKEN = {
+    "page count": (pagination_headers_arithmetic, "/v2/action/index", 200, [ACTION, ACTION], {**PAGE_OF_TWO, "x-pagination-page-count": "2"}, {"per-page": 2}, "pagination_headers_match_body"),
+    "per-page not echoed": (pagination_headers_arithmetic, "/v2/action/index", 200, [ACTION, ACTION], {**PAGE_OF_TWO, "x-pagination-per-page": "100"}, {"per-page": 2}, "pagination_headers_match_body"),
+    "default page size": (pagination_headers_arithmetic, "/v2/action/index", 200, [ACTION, ACTION], PAGE_OF_TWO, None, "pagination_headers_match_body"),
+    "body length": (pagination_headers_arithmetic, "/v2/action/index", 200, [ACTION], PAGE_OF_TWO, {"per-page": 2}, "pagination_headers_match_body"),
+    "missing header": (pagination_headers_arithmetic, "/v2/action/index", 200, [ACTION, ACTION], {k: v for k, v in PAGE_OF_TWO.items() if "page-count" not in k}, {"per-page": 2}, "pagination_headers_present"),
+    "header not an integer": (pagination_headers_arithmetic, "/v2/action/index", 200, [ACTION, ACTION], {**PAGE_OF_TWO, "x-pagination-total-count": "five"}, {"per-page": 2}, "pagination_headers_present"),
+    "action counts": (count_invariants, "/v2/action/view/{id}", 200, {**ACTION, "countToDo": 2}, None, None, "counts_add_up"),
+    "session counts in an index": (count_invariants, "/v2/action-session/index", 200, [SESSION, {**SESSION, "count_fail": 1}], None, None, "session_counts_match_enrollments"),
+    "session span": (session_dates_in_order, "/v2/action-session/create", 201, {**SESSION, "date_begin": "2026-01-13"}, None, None, "session_span_in_order"),
+    "session date": (session_dates_in_order, "/v2/action-session-date/index", 200, [{**SESSION_DATE, "date_end": "2026-01-10T08:59:59Z"}], None, None, "session_date_end_not_before_begin"),
+}
+
+
+@pytest.mark.parametrize(("check", "path", "status", "body", "headers", "sent", "rule"), list(BROKEN.values()), ids=list(BROKEN))
+def test_custom_check_reports_the_broken_rule(check: Any, path: str, status: int, body: Any, headers: Any, sent: Any, rule: str) -> None:
+    answer = _answer(path, status, body, headers, sent)
+    with pytest.raises(rules.RuleViolation) as raised:
+        _unnoted(check)(None, answer, _case(path))
+    assert raised.value.rule == rule
+    assert str(raised.value).startswith(f"Rule broken [{rule}]: {rules.RULES[rule].statement}")
+
+
+KEPT = {
+    "a page of two": (pagination_headers_arithmetic, "/v2/action/index", 200, [ACTION, ACTION], PAGE_OF_TWO, {"per-page": 2}),
+    "past the last page": (pagination_headers_arithmetic, "/v2/action/index", 200, [], {**PAGE_OF_TWO, "x-pagination-current-page": "9"}, {"per-page": 2, "page": 9}),
+    "nothing matches": (pagination_headers_arithmetic, "/v2/action/index", 200, [], {**PAGE_OF_TWO, "x-pagination-total-count": "0", "x-pagination-page-count": "0", "x-pagination-per-page": "100"}, {}),
+    "counts": (count_invariants, "/v2/action-session/index", 200, [SESSION, ACTION], None, None),
+    "a one-day session, a session without dates": (session_dates_in_order, "/v2/action-session/index", 200, [{**SESSION, "date_end": "2026-01-10"}, {**SESSION, "date_begin": None, "date_end": None}], None, None),
+    "a session date with and without offset": (session_dates_in_order, "/v2/action-session-date/view/{id}", 200, SESSION_DATE, None, None),
+}
+
+
+@pytest.mark.parametrize(("check", "path", "status", "body", "headers", "sent"), list(KEPT.values()), ids=list(KEPT))
+def test_custom_check_passes_a_kept_rule(check: Any, path: str, status: int, body: Any, headers: Any, sent: Any) -> None:
+    assert _unnoted(check)(None, _answer(path, status, body, headers, sent), _case(path)) is None
+
+
+# ---------------------------------------------------------------- the spec's formats, as Schemathesis reads them
+
+DATE_TIMES = {
+    "2024-03-15T09:00:00": True,  # a local time, as the reference's examples are
+    "2024-03-15T09:00:00Z": True,
+    "2024-03-15T09:00:00.250+01:00": True,
+    "2024-03-15T09:00": False,
+    "2024-03-15 09:00:00": False,
+    "2024-02-30T09:00:00": False,
+    "2024-03-15T24:00:00": False,
+    "2024-03-15T09:00:00+24:00": False,
+    "2024-03-15": False,
+}
+
+
+@pytest.mark.parametrize(("value", "valid"), list(DATE_TIMES.items()), ids=list(DATE_TIMES))
+def test_schemathesis_reads_date_time_as_the_project(value: str, valid: bool) -> None:
+    """docs/DECISIONS.md: RFC 3339, but the offset may be left out; Schemathesis validates answers
+    (and judges negative data) the same way."""
+    assert is_date_time(value) is valid
+    date = {**SESSION_DATE, "action_session_id": SESSION["action_session_id"], "date_end": value}
+    date.update(subtenant_id=DEFAULT_SUBTENANT_ID, tenant_id=DEFAULT_TENANT_ID)
+    _assert_conformance("/v2/action-session-date/view/{id}", date, valid)
+
+
+@pytest.mark.parametrize(("text", "valid"), [('{"a": [1, null]}', True), ("0", True), ('"text"', True), ("{a: 1}", False), ("", False)])
+def test_schemathesis_reads_json_text_as_the_project(text: str, valid: bool) -> None:
+    """`format: json`: any JSON text, and nothing else."""
+    assert is_json_text(text) is valid
+    date = {**SESSION_DATE, "action_session_id": SESSION["action_session_id"], "data": text}
+    date.update(subtenant_id=DEFAULT_SUBTENANT_ID, tenant_id=DEFAULT_TENANT_ID)
+    _assert_conformance("/v2/action-session-date/view/{id}", date, valid)
+
+
+def _assert_conformance(path: str, entity: dict[str, Any], conforms: bool) -> None:
+    operation = _bundled_schema().find_operation_by_label(f"GET {path}")
+    assert operation is not None
+    answer = _answer(path, 200, entity)
+    if conforms:
+        operation.validate_response(answer)
+    else:
+        with pytest.raises(AssertionError, match="Response violates schema"):
+            operation.validate_response(answer)

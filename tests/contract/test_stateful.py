@@ -1,0 +1,109 @@
+"""Schemathesis' state machine over the spec's links: create -> view / update / delete, and
+parent -> child creates (an action's session, a session's date...), with the checks of
+`schemathesis.toml` and the project's rules (support/st_checks.py) on every step.
+
+Scenarios start at a create and follow the links of its 201 answer, so updates and deletes name
+entities the scenario created. On a non-loopback target (with --allow-writes) a step that would
+update or delete any other id is dropped before it is sent, and every entity the run created is
+deleted at the end; when writes are refused the test is deselected (it cannot start without a
+create).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import hypothesis
+import pytest
+import schemathesis
+from schemathesis.generation.stateful.state_machine import APIStateMachine
+
+from .support.st_checks import CreatedEntities, load_schema, suite_config
+from .support.target import Target
+
+# Scenarios per run under the quick profile (a profile asking for more gets its own number).
+QUICK_SCENARIOS = 15
+
+
+@pytest.fixture(scope="module")
+def st_schema(target: Target) -> schemathesis.BaseSchema:
+    return load_schema(target, suite_config(target))
+
+
+@pytest.fixture(scope="module")
+def created(target: Target) -> Iterator[CreatedEntities]:
+    entities = CreatedEntities()
+    yield entities
+    stayed = [] if target.in_process else entities.cleanup(target)
+    assert not stayed, f"entities created by this run that could not be deleted: {stayed}"
+
+
+def scenario_settings(schema: schemathesis.BaseSchema) -> hypothesis.settings:
+    """The loaded Hypothesis profile (derandomized under quick), at least QUICK_SCENARIOS
+    scenarios, and the step bound of `schemathesis.toml` (`phases.stateful.max-steps`)."""
+    profile = hypothesis.settings()
+    return hypothesis.settings(
+        profile,
+        max_examples=max(profile.max_examples, QUICK_SCENARIOS),
+        stateful_step_count=schema.config.phases.stateful.max_steps,
+        phases=[hypothesis.Phase.generate],
+        deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        database=None,
+    )
+
+
+def mock_state(target: Target) -> dict | None:
+    """The whole state of a mock target (its /__mock/state control), None for other servers."""
+    if not target.is_loopback:
+        return None
+    response = target.client.get("/__mock/state")
+    return response.json() if response.status_code == 200 else None
+
+
+def restore(target: Target, state: dict) -> None:
+    response = target.client.put("/__mock/state", json=state)
+    assert response.status_code == 200, f"the mock refused its own state back: {response.text[:500]}"
+
+
+def suite_workflow(
+    schema: schemathesis.BaseSchema, target: Target, created: CreatedEntities, start: dict | None
+) -> type[APIStateMachine]:
+    base = schema.as_state_machine()
+
+    class SuiteWorkflow(base):  # type: ignore[valid-type, misc]
+        def setup(self) -> None:
+            # Each scenario starts from the same state, so the answers (and with them the links
+            # Hypothesis can follow) do not depend on earlier scenarios: replaying a scenario
+            # replays the same steps.
+            super().setup()
+            if start is not None:
+                restore(target, start)
+        def before_call(self, case: schemathesis.Case) -> None:
+            super().before_call(case)
+            if not target.is_loopback:
+                # only ids this run created: anything else is not sent
+                hypothesis.assume(created.owns_target_of(case))
+
+        def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
+            super().after_call(response, case)
+            created.record(response)
+
+    return SuiteWorkflow
+
+
+@pytest.mark.writes
+def test_linked_operations_keep_the_contract(
+    st_schema: schemathesis.BaseSchema, target: Target, created: CreatedEntities
+) -> None:
+    start = mock_state(target)
+    workflow = suite_workflow(st_schema, target, created, start)
+    scenario = workflow.TestCase
+    scenario.settings = scenario_settings(st_schema)
+    try:
+        scenario("runTest").runTest()
+    finally:
+        if start is not None:
+            restore(target, start)
+    # the scenarios reached past their first step: links were followed from created entities
+    assert created.ids, "no create answered 201, so no link was followed"
