@@ -9,6 +9,8 @@
 #                                 the Schemathesis command line against it over HTTP; stop it
 #   ci/pipeline.sh conformance    the contract suite against $CONTRACT_TARGET_URL (read-only unless
 #                                 CONTRACT_ALLOW_WRITES=1)
+#   ci/pipeline.sh mutation       the contract suite against every faulty variant of the mock
+#                                 (tests/mutation; ~15 min on 2 cores, so nightly, not in `all`)
 #   ci/pipeline.sh all            setup, lint, test, contract-http (what .ci/run does)
 #
 # Settings (environment): VENV (default .venv), PYTHON (default python3), REPORTS (default
@@ -91,6 +93,11 @@ contract_http() {
   return "$status"
 }
 
+mutation() {
+  step "mutation: the contract suite must catch every faulty variant of the mock"
+  "$PY" tests/mutation/run_mutants.py --jobs 2
+}
+
 conformance() {
   : "${CONTRACT_TARGET_URL:?set CONTRACT_TARGET_URL to the server to check}"
   : "${CONTRACT_TOKEN:?set CONTRACT_TOKEN to a token of that server}"
@@ -108,6 +115,7 @@ case "${1:-all}" in
   test) run_tests ;;
   contract-http) contract_http ;;
   conformance) conformance ;;
+  mutation) mutation ;;
   all) setup; lint; run_tests; contract_http ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|conformance|all]" >&2; exit 2 ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|conformance|mutation|all]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,789 @@
+"""Variants of the mock: faulty ones that each break one rule, and legitimate ones that break none.
+
+Each variant is a small function that monkeypatches one piece of `mock_server` (a method of
+`Domain`, `Derivations` or `Rules`, a search function, a handler, a validator, a security
+handler). Its docstring states the rule it breaks; `expects` names the rule(s) of
+`tests/contract/support/rules.py` that the contract suite must report for it. The first name is
+the rule the variant breaks; any further name observes the same wrong value directly.
+
+Legitimate variants differ from the mock only in ways the contract allows (other ids, key order,
+extra fields, slower answers): the suite must pass on them.
+
+Variants are applied by `tests/mutation/apply.py` before the suite builds its in-process app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import itertools
+import types
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pytest import MonkeyPatch
+
+from mock_server import handlers, security
+from mock_server.domain import computed, search, service
+from mock_server.domain.computed import Derivations
+from mock_server.domain.errors import HasDescendants, RuleViolations
+from mock_server.domain.rules import Rules
+from mock_server.domain.search import Page, Query
+from mock_server.domain.service import Domain
+from mock_server.resources import schema_name
+from mock_server.spec import load_spec
+from mock_server.validation import FieldNamingParameterValidator
+
+Apply = Callable[[MonkeyPatch], None]
+ENROLLMENT = "action-session-subscription"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    apply: Apply
+    expects: tuple[str, ...]  # rules the suite must name; empty for a legitimate variant
+
+    @property
+    def legitimate(self) -> bool:
+        return not self.expects
+
+    @property
+    def rule(self) -> str:
+        """The rule the variant breaks ('-' for a legitimate one)."""
+        return self.expects[0] if self.expects else "-"
+
+    @property
+    def summary(self) -> str:
+        return (self.apply.__doc__ or "").strip().splitlines()[0]
+
+
+CATALOGUE: dict[str, Variant] = {}
+
+
+def faulty(*expects: str) -> Callable[[Apply], Apply]:
+    """Register a variant that breaks the rule `expects[0]`."""
+
+    def register(apply: Apply) -> Apply:
+        CATALOGUE[apply.__name__] = Variant(apply.__name__, apply, tuple(expects))
+        return apply
+
+    return register
+
+
+def legitimate(apply: Apply) -> Apply:
+    """Register a variant that breaks no rule."""
+    CATALOGUE[apply.__name__] = Variant(apply.__name__, apply, ())
+    return apply
+
+
+def faulty_variants() -> list[Variant]:
+    return [v for v in CATALOGUE.values() if not v.legitimate]
+
+
+def legitimate_variants() -> list[Variant]:
+    return [v for v in CATALOGUE.values() if v.legitimate]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _wrap_computed(monkeypatch: MonkeyPatch, method: str, change: Callable[[Derivations, dict, dict], dict]) -> None:
+    """Replace Derivations.<method> by the original followed by `change(self, row, result)`."""
+    original = getattr(Derivations, method)
+
+    @functools.wraps(original)
+    def patched(self: Derivations, row: dict) -> dict:
+        return change(self, row, dict(original(self, row)))
+
+    monkeypatch.setattr(Derivations, method, patched)
+
+
+def _subscription_status(
+    derive: Derivations, subscription: dict, choose: Callable[[list], dt.date | None], expiring_until: Callable[[dt.date, dt.date], bool]
+) -> str:
+    """The mock's status computation with the winning link and the EXPIRING test as parameters."""
+    action = derive._get("action", subscription["action_id"])
+    expiries = []
+    for link in derive._children("certificate-action", "action_id", subscription["action_id"]):
+        certificate = derive._get("certificate", link["certificate_id"])
+        if certificate.get("resource_id") == subscription["subscriber_id"]:
+            expiries.append(derive.link_expiry(link))
+    if not expiries:
+        return "NEW"
+    expiry = choose(expiries)
+    if expiry is None:
+        return "VALID"
+    today = derive.clock.today()
+    if expiry < today:
+        return "EXPIRED"
+    limit = today + dt.timedelta(days=action.get("expire_interval") or 0)
+    return "EXPIRING" if expiring_until(expiry, limit) else "VALID"
+
+
+def _latest(expiries: list[dt.date | None]) -> dt.date | None:
+    return None if None in expiries else max(expiries)  # type: ignore[type-var]
+
+
+def _earliest(expiries: list[dt.date | None]) -> dt.date | None:
+    dates = [e for e in expiries if e is not None]
+    return min(dates) if dates else None
+
+
+def _page(rows: list[dict], query: Query) -> Page:
+    start = (query.page - 1) * query.per_page
+    return Page(items=rows[start : start + query.per_page], total=len(rows), page=query.page, per_page=query.per_page)
+
+
+def _required_on_create(segment: str) -> frozenset[str]:
+    schema = load_spec()["components"]["schemas"][f"{schema_name(segment)}Create"]
+    return frozenset(schema.get("required", []))
+
+
+# ================================================================ faulty: computed fields
+
+
+@faulty("session_counts_match_model", "session_counts_match_enrollments")
+def session_count_done_off_by_one_from_two(monkeypatch: MonkeyPatch) -> None:
+    """ActionSession count_done = its enrollments with done 1: answers one less once there are two or more."""
+
+    def change(self: Derivations, row: dict, result: dict) -> dict:
+        if result["count_done"] >= 2:
+            result["count_done"] -= 1
+        return result
+
+    _wrap_computed(monkeypatch, "action_session", change)
+
+
+@faulty("session_counts_match_model", "session_counts_match_enrollments")
+def count_unknown_includes_failed(monkeypatch: MonkeyPatch) -> None:
+    """ActionSession count_unknown = its enrollments with done -1: also counts those with done 0."""
+
+    def change(self: Derivations, row: dict, result: dict) -> dict:
+        result["count_unknown"] += result["count_fail"]
+        return result
+
+    _wrap_computed(monkeypatch, "action_session", change)
+
+
+@faulty("session_dates_span_its_dates")
+def session_date_end_from_earliest_date(monkeypatch: MonkeyPatch) -> None:
+    """ActionSession date_end = date part of the latest date_end of its dates: takes the earliest."""
+
+    def change(self: Derivations, row: dict, result: dict) -> dict:
+        dates = self._children("action-session-date", "action_session_id", row["action_session_id"])
+        if dates:
+            result["date_end"] = min(d["date_end"][:19] for d in dates)[:10]
+        return result
+
+    _wrap_computed(monkeypatch, "action_session", change)
+
+
+@faulty("action_counts_match_model")
+def scheduled_ignores_session_end(monkeypatch: MonkeyPatch) -> None:
+    """countScheduled needs a session whose date_end is today or later: any session with dates counts."""
+
+    def _is_scheduled(self: Derivations, subscription: dict, action_id: str, today: dt.date) -> bool:
+        for enrollment in self._children(ENROLLMENT, "action_subscription_id", subscription["action_subscription_id"]):
+            if enrollment.get("done", -1) != -1:
+                continue
+            session = self._get("action-session", enrollment["action_session_id"])
+            if session.get("action_id") != action_id:
+                continue
+            _, end = self.session_span(session["action_session_id"])
+            if end is not None:
+                return True
+        return False
+
+    monkeypatch.setattr(Derivations, "_is_scheduled", _is_scheduled)
+
+
+@faulty("action_counts_match_model")
+def expiring_not_counted_valid(monkeypatch: MonkeyPatch) -> None:
+    """countValid = entries whose status is VALID or EXPIRING: leaves EXPIRING ones out."""
+    monkeypatch.setattr(computed, "VALID_STATUSES", ("VALID",))
+
+
+@faulty("subscription_status_matches_certificates")
+def expiring_boundary_one_day_short(monkeypatch: MonkeyPatch) -> None:
+    """EXPIRING when today <= expiry <= today + expire_interval: the last day (expiry = today + interval) answers VALID."""
+
+    def subscription_status(self: Derivations, subscription: dict) -> str:
+        return _subscription_status(self, subscription, _latest, lambda expiry, limit: expiry < limit)
+
+    monkeypatch.setattr(Derivations, "subscription_status", subscription_status)
+
+
+@faulty("subscription_status_matches_certificates")
+def earliest_link_expiry_wins(monkeypatch: MonkeyPatch) -> None:
+    """ActionSubscription status: the link with the latest expiry wins; here the earliest does."""
+
+    def subscription_status(self: Derivations, subscription: dict) -> str:
+        return _subscription_status(self, subscription, _earliest, lambda expiry, limit: expiry <= limit)
+
+    monkeypatch.setattr(Derivations, "subscription_status", subscription_status)
+
+
+@faulty("certificate_expiry_derivation", "link_expiry_inherited")
+def certificate_expiry_ignores_action_validity(monkeypatch: MonkeyPatch) -> None:
+    """Certificate date_expire falls back to date_release + the first link's action validity: that step is skipped."""
+
+    def certificate_expiry(self: Derivations, certificate: dict) -> dt.date | None:
+        if certificate.get("date_expire"):
+            return dt.date.fromisoformat(certificate["date_expire"][:10])
+        release = certificate.get("date_release")
+        if not release:
+            return None
+        if certificate.get("validity") is not None and certificate.get("validity_unit"):
+            return computed.add_period(dt.date.fromisoformat(release[:10]), certificate["validity"], certificate["validity_unit"])
+        return None
+
+    monkeypatch.setattr(Derivations, "certificate_expiry", certificate_expiry)
+
+
+@faulty("certificate_expiry_derivation", "link_expiry_inherited")
+def validity_month_end_not_clamped(monkeypatch: MonkeyPatch) -> None:
+    """Adding N MONTH or YEAR keeps the day, clamped to the month's end: here the day overflows into the next month."""
+
+    def add_period(start: dt.date, amount: int, unit: str) -> dt.date:
+        if unit == "DAY":
+            return start + dt.timedelta(days=amount)
+        months = amount * (12 if unit == "YEAR" else 1)
+        year, month = divmod(start.month - 1 + months, 12)
+        return dt.date(start.year + year, month + 1, 1) + dt.timedelta(days=start.day - 1)
+
+    monkeypatch.setattr(computed, "add_period", add_period)
+
+
+@faulty("link_expiry_inherited")
+def link_inherited_flag_inverted(monkeypatch: MonkeyPatch) -> None:
+    """CertificateAction is_date_inherited is 1 when date_expire is the certificate's: answers the opposite."""
+
+    def change(self: Derivations, row: dict, result: dict) -> dict:
+        result["is_date_inherited"] = 1 - result["is_date_inherited"]
+        return result
+
+    _wrap_computed(monkeypatch, "certificate_action", change)
+
+
+@faulty("certificate_office_from_first_link")
+def certificate_office_from_latest_link(monkeypatch: MonkeyPatch) -> None:
+    """Certificate subtenant_id/subtenant_type come from the action of its first link: taken from the latest link."""
+
+    def change(self: Derivations, row: dict, result: dict) -> dict:
+        table = self.store.table("certificate-action")
+        ids = table.lookup("certificate_id", row["certificate_id"])
+        if ids:
+            latest = table.rows[max(ids, key=lambda i: (table.created[i], i))]
+            action = self._get("action", latest["action_id"])
+            office = self.directory.offices.get(action.get("subtenant_id"))
+            result["subtenant_id"] = action.get("subtenant_id")
+            result["subtenant_type"] = office.type if office else None
+        return result
+
+    _wrap_computed(monkeypatch, "certificate", change)
+
+
+@faulty("parent_fields_copied")
+def session_date_action_code_is_name(monkeypatch: MonkeyPatch) -> None:
+    """ActionSessionDate action_code is its action's code: answers the action's name."""
+
+    def change(self: Derivations, row: dict, result: dict) -> dict:
+        result["action_code"] = result["action_name"]
+        return result
+
+    _wrap_computed(monkeypatch, "action_session_date", change)
+
+
+# ================================================================ faulty: force delete
+
+
+@faulty("preview_deletes_nothing")
+def preview_deletes_entity(monkeypatch: MonkeyPatch) -> None:
+    """A delete without force of an entity with related entities deletes nothing: here it removes the entity, still answering 400 with the preview."""
+    original = Domain.delete
+
+    def delete(self: Domain, segment: str, entity_id: str, force: bool) -> None:
+        if not force:
+            with self.lock:
+                self._row(segment, entity_id)
+                doomed = self.descendants(segment, entity_id)
+                if doomed:
+                    self.store.remove(segment, entity_id)
+                    raise HasDescendants(doomed)
+        original(self, segment, entity_id, force)
+
+    monkeypatch.setattr(Domain, "delete", delete)
+
+
+@faulty("preview_lists_exactly_what_force_deletes")
+def preview_omits_enrollments(monkeypatch: MonkeyPatch) -> None:
+    """The preview lists every entity force=true deletes: it leaves out the action-session-subscriptions."""
+    original = Domain.delete
+
+    def delete(self: Domain, segment: str, entity_id: str, force: bool) -> None:
+        if not force:
+            with self.lock:
+                self._row(segment, entity_id)
+                doomed = self.descendants(segment, entity_id)
+                if doomed:
+                    raise HasDescendants([key for key in doomed if key[0] != ENROLLMENT])
+        original(self, segment, entity_id, force)
+
+    monkeypatch.setattr(Domain, "delete", delete)
+
+
+@faulty("preview_is_well_formed", "preview_lists_exactly_what_force_deletes")
+def preview_ids_descending(monkeypatch: MonkeyPatch) -> None:
+    """The preview is ordered by type, then by id: within a type the ids come in descending order."""
+    original = Domain.descendants
+
+    def descendants(self: Domain, segment: str, entity_id: str) -> list[tuple[str, str]]:
+        found = original(self, segment, entity_id)
+        groups = itertools.groupby(found, key=lambda key: key[0])
+        return [key for _, group in groups for key in sorted(group, key=lambda key: key[1], reverse=True)]
+
+    monkeypatch.setattr(Domain, "descendants", descendants)
+
+
+@faulty("force_delete_removes_listed")
+def session_cascade_leaves_enrollments(monkeypatch: MonkeyPatch) -> None:
+    """force=true on an action-session deletes its dates and enrollments: the enrollments stay, orphaned."""
+    original = Domain.delete
+
+    def delete(self: Domain, segment: str, entity_id: str, force: bool) -> None:
+        if segment != "action-session" or not force:
+            return original(self, segment, entity_id, force)
+        with self.lock:
+            self._row(segment, entity_id)
+            doomed = [key for key in self.descendants(segment, entity_id) if key[0] != ENROLLMENT]
+            for doomed_segment, doomed_id in [(segment, entity_id), *doomed]:
+                self._clear_references_to(doomed_segment, doomed_id)
+                self.store.remove(doomed_segment, doomed_id)
+        return None
+
+    monkeypatch.setattr(Domain, "delete", delete)
+
+
+@faulty("force_delete_removes_listed")
+def delete_answers_204_keeps_entity(monkeypatch: MonkeyPatch) -> None:
+    """A delete that answers 204 has deleted the entity: here nothing is deleted (the preview still works)."""
+
+    def delete(self: Domain, segment: str, entity_id: str, force: bool) -> None:
+        with self.lock:
+            self._row(segment, entity_id)
+            doomed = self.descendants(segment, entity_id)
+            if doomed and not force:
+                raise HasDescendants(doomed)
+
+    monkeypatch.setattr(Domain, "delete", delete)
+
+
+@faulty("enrollment_certificate_cleared")
+def certificate_delete_removes_enrollments(monkeypatch: MonkeyPatch) -> None:
+    """Deleting a certificate keeps the enrollments that named it, with certificate_id cleared: here they are deleted."""
+    original = Domain._clear_references_to
+
+    def _clear_references_to(self: Domain, segment: str, entity_id: str) -> None:
+        if segment != "certificate":
+            return original(self, segment, entity_id)
+        table = self.store.table(ENROLLMENT)
+        for holder_id in list(table.lookup("certificate_id", entity_id)):
+            self.store.remove(ENROLLMENT, holder_id)
+        return None
+
+    monkeypatch.setattr(Domain, "_clear_references_to", _clear_references_to)
+
+
+# ================================================================ faulty: pagination and search
+
+
+@faulty("pages_partition_result_set")
+def page_repeats_previous_last(monkeypatch: MonkeyPatch) -> None:
+    """Pages partition the result set: page n+1 starts with the last entity of page n (and drops its own last)."""
+    original = Domain.search
+
+    def search_(self: Domain, segment: str, body: dict | None, subscriber_id: str | None = None) -> Page:
+        page = original(self, segment, body, subscriber_id)
+        if page.page <= 1 or not page.items:
+            return page
+        previous = original(self, segment, {**(body or {}), "page": page.page - 1}, subscriber_id)
+        if not previous.items:
+            return page
+        items = [previous.items[-1], *page.items[:-1]]
+        return Page(items=items, total=page.total, page=page.page, per_page=page.per_page)
+
+    monkeypatch.setattr(Domain, "search", search_)
+
+
+@faulty("pagination_headers_match_body", "pages_partition_result_set")
+def total_count_header_off_by_one(monkeypatch: MonkeyPatch) -> None:
+    """X-Pagination-Total-Count = the entities matching the filter: answers one more."""
+    original = Page.headers
+
+    def headers(self: Page) -> dict[str, str]:
+        answered = original(self)
+        answered["X-Pagination-Total-Count"] = str(self.total + 1)
+        return answered
+
+    monkeypatch.setattr(Page, "headers", headers)
+
+
+@faulty("pagination_headers_match_body")
+def page_count_floor(monkeypatch: MonkeyPatch) -> None:
+    """X-Pagination-Page-Count = ceil(total / per-page): computed with floor."""
+    monkeypatch.setattr(Page, "page_count", property(lambda self: self.total // self.per_page))
+
+
+@faulty("pages_follow_requested_order")
+def sort_ties_by_id_descending(monkeypatch: MonkeyPatch) -> None:
+    """Ties of `sort` are ordered by id ascending: here by id descending."""
+
+    def paginate(rows: Any, query: Query, id_field: str, presorted_by_id: bool) -> Page:
+        rows = sorted(rows, key=lambda row: row[id_field], reverse=bool(query.sort_field))
+        if query.sort_field:
+            rows.sort(key=search.sort_key(query.sort_field), reverse=query.descending)
+        return _page(rows, query)
+
+    monkeypatch.setattr(service, "paginate", paginate)
+
+
+@faulty("pages_follow_requested_order")
+def nulls_sort_highest(monkeypatch: MonkeyPatch) -> None:
+    """A null sorts as the lowest value (first ascending): here as the highest (last ascending, first descending)."""
+
+    def key_of(field: str) -> Callable[[dict], tuple]:
+        def key(row: dict) -> tuple:
+            value = row.get(field)
+            if value is None:
+                return (2, "")
+            return (1, value.casefold() if isinstance(value, str) else value)
+
+        return key
+
+    def paginate(rows: Any, query: Query, id_field: str, presorted_by_id: bool) -> Page:
+        rows = sorted(rows, key=lambda row: row[id_field])
+        if query.sort_field:
+            rows.sort(key=key_of(query.sort_field), reverse=query.descending)
+        return _page(rows, query)
+
+    monkeypatch.setattr(service, "paginate", paginate)
+
+
+@faulty("filter_matches_exactly")
+def substring_filter_case_sensitive(monkeypatch: MonkeyPatch) -> None:
+    """Free-text filters match a case-insensitive substring: here the match is case-sensitive."""
+    original = search._matcher
+
+    def _matcher(field: str, expected: Any, kind: str) -> Callable[[dict], bool]:
+        if kind == "substring" and isinstance(expected, str):
+            return lambda row: isinstance(row.get(field), str) and expected in row[field]
+        return original(field, expected, kind)
+
+    monkeypatch.setattr(search, "_matcher", _matcher)
+
+
+@faulty("dates_of_subscriber")
+def subscriber_dates_of_whole_action(monkeypatch: MonkeyPatch) -> None:
+    """action-session-date/index?subscriber_id=X: only sessions X is enrolled in; here every session of X's actions."""
+
+    def _dates_of_subscriber(self: Domain, subscriber_id: str) -> set[str]:
+        subscriptions = self.store.table("action-subscription")
+        actions = {subscriptions.rows[s]["action_id"] for s in subscriptions.lookup("subscriber_id", subscriber_id)}
+        sessions = {s for a in actions for s in self.store.table("action-session").lookup("action_id", a)}
+        dates = self.store.table("action-session-date")
+        return {d for session in sessions for d in dates.lookup("action_session_id", session)}
+
+    monkeypatch.setattr(Domain, "_dates_of_subscriber", _dates_of_subscriber)
+
+
+# ================================================================ faulty: writes and rules
+
+
+@faulty("partial_update_keeps_unsent_fields")
+def update_nulls_unsent_fields(monkeypatch: MonkeyPatch) -> None:
+    """An update is partial, the fields not sent stay: here every optional field not sent becomes null."""
+    original = Domain.update
+
+    def update(self: Domain, segment: str, entity_id: str, body: dict) -> dict:
+        resource = self.resources[segment]
+        keep = {resource.id_field, *_required_on_create(segment)}
+        with self.lock:
+            before = self._row(segment, entity_id)
+            self.store.replace(segment, {f: (v if f in keep else None) for f, v in before.items()})
+            try:
+                return original(self, segment, entity_id, body)
+            except Exception:
+                self.store.replace(segment, before)
+                raise
+
+    monkeypatch.setattr(Domain, "update", update)
+
+
+@faulty("computed_fields_from_client_ignored")
+def client_count_done_stored(monkeypatch: MonkeyPatch) -> None:
+    """Computed fields sent by a client are ignored: an action-session keeps the count_done of a create or update body."""
+    original_create, original_update = Domain.create, Domain.update
+
+    def keep_count_done(self: Domain, entity: dict, body: dict) -> dict:
+        if isinstance(body.get("count_done"), int):
+            row = self.store.get("action-session", entity["action_session_id"])
+            row["count_done"] = body["count_done"]
+            return self.present("action-session", row)
+        return entity
+
+    def create(self: Domain, segment: str, body: dict) -> dict:
+        entity = original_create(self, segment, body)
+        return keep_count_done(self, entity, body) if segment == "action-session" else entity
+
+    def update(self: Domain, segment: str, entity_id: str, body: dict) -> dict:
+        entity = original_update(self, segment, entity_id, body)
+        return keep_count_done(self, entity, body) if segment == "action-session" else entity
+
+    def change(self: Derivations, row: dict, result: dict) -> dict:
+        if "count_done" in row:
+            result["count_done"] = row["count_done"]
+        return result
+
+    monkeypatch.setattr(Domain, "create", create)
+    monkeypatch.setattr(Domain, "update", update)
+    _wrap_computed(monkeypatch, "action_session", change)
+
+
+@faulty("unknown_fields_ignored")
+def unknown_fields_stored(monkeypatch: MonkeyPatch) -> None:
+    """Unknown fields sent by a client are ignored, never stored: here a create keeps and answers them."""
+    original = Domain.create
+
+    def create(self: Domain, segment: str, body: dict) -> dict:
+        entity = original(self, segment, body)
+        resource = self.resources[segment]
+        unknown = {k: v for k, v in body.items() if k not in resource.stored and k not in resource.computed}
+        if not unknown:
+            return entity
+        row = self.store.get(segment, entity[resource.id_field])
+        row.update(unknown)
+        return self.present(segment, row)
+
+    monkeypatch.setattr(Domain, "create", create)
+
+
+@faulty("missing_reference_is_422")
+def session_of_missing_action_created(monkeypatch: MonkeyPatch) -> None:
+    """A referenced entity must exist (422): an action-session naming a missing action_id is created (201)."""
+    original = Rules._references
+
+    def _references(self: Rules, segment: str, row: dict) -> list:
+        return [] if segment == "action-session" else original(self, segment, row)
+
+    monkeypatch.setattr(Rules, "_references", _references)
+
+
+@faulty("duplicate_is_422")
+def duplicate_subscription_accepted(monkeypatch: MonkeyPatch) -> None:
+    """The same resource subscribed twice to one action is a 422: the second subscription is created."""
+
+    def _subscription(self: Rules, row: dict, before: dict | None) -> list:
+        return self._subject_exists("subscriber_id", row.get("subscriber_id"))
+
+    monkeypatch.setattr(Rules, "_subscription", _subscription)
+
+
+@faulty("end_before_begin_is_422")
+def session_date_end_before_begin_accepted(monkeypatch: MonkeyPatch) -> None:
+    """An action-session-date with date_end before date_begin is a 422: it is stored."""
+    monkeypatch.setattr(Rules, "_session_date", lambda self, row, before: [])
+
+
+@faulty("action_type_is_immutable")
+def action_type_change_accepted(monkeypatch: MonkeyPatch) -> None:
+    """The action_type of an action never changes (422 on update): the update stores the new type."""
+    monkeypatch.setattr(Rules, "_action", lambda self, row, before: [])
+
+
+@faulty("id_is_immutable")
+def update_with_other_id_ignored(monkeypatch: MonkeyPatch) -> None:
+    """An id in an update body that differs from the path is a 422: here it is silently ignored (200)."""
+    original = Domain.update
+
+    def update(self: Domain, segment: str, entity_id: str, body: dict) -> dict:
+        id_field = self.resources[segment].id_field
+        return original(self, segment, entity_id, {k: v for k, v in body.items() if k != id_field})
+
+    monkeypatch.setattr(Domain, "update", update)
+
+
+@faulty("rejected_request_changes_nothing")
+def rejected_update_still_written(monkeypatch: MonkeyPatch) -> None:
+    """A request rejected with 4xx changes nothing: an update answered 422 is stored anyway."""
+    original = Domain.update
+
+    def update(self: Domain, segment: str, entity_id: str, body: dict) -> dict:
+        try:
+            return original(self, segment, entity_id, body)
+        except RuleViolations:
+            resource = self.resources[segment]
+            with self.lock:
+                before = self._row(segment, entity_id)
+                sent = {f: body[f] for f in resource.stored if f in body and f != resource.id_field}
+                self.store.replace(segment, {**before, **sent})
+            raise
+
+    monkeypatch.setattr(Domain, "update", update)
+
+
+# ================================================================ faulty: HTTP
+
+
+@faulty("malformed_input_is_400")
+def malformed_path_id_is_404(monkeypatch: MonkeyPatch) -> None:
+    """A malformed uuid in a path is a 400 naming `id`: path parameters are not checked, so it answers 404."""
+    original = FieldNamingParameterValidator.validate_parameter
+
+    def validate_parameter(parameter_type: str, value: Any, param: dict, param_name: str | None = None) -> str | None:
+        if parameter_type == "path":
+            return None
+        return original(parameter_type, value, param, param_name)
+
+    monkeypatch.setattr(FieldNamingParameterValidator, "validate_parameter", staticmethod(validate_parameter))
+
+
+ANONYMOUS_OPERATION = ("DELETE", "/v2/certificate-action/delete/")
+
+
+def _sends_no_token(request: Any) -> bool:
+    return not request.headers.get("Authorization") and "access-token" not in request.query_params
+
+
+@faulty("unauthorized_without_valid_token")
+def no_token_accepted_on_link_delete(monkeypatch: MonkeyPatch) -> None:
+    """Every /v2 operation answers 401 without a token: DELETE /v2/certificate-action/delete/{id} runs without one."""
+    original = security.security_map
+
+    def security_map(tokens: security.Tokens) -> dict[str, type]:
+        schemes = original(tokens)
+        bearer = schemes["oauth2"]
+
+        class LenientBearer(bearer):  # type: ignore[misc, valid-type]
+            def get_fn(self, security_scheme: dict, required_scopes: Any) -> Any:
+                verify = super().get_fn(security_scheme, required_scopes)
+
+                async def lenient(request: Any) -> Any:
+                    method, prefix = ANONYMOUS_OPERATION
+                    if request.method == method and request.url.path.startswith(prefix) and _sends_no_token(request):
+                        return {"sub": "anonymous", "scope": []}
+                    answer = verify(request)
+                    while hasattr(answer, "__await__"):
+                        answer = await answer
+                    return answer
+
+                return lenient
+
+        return {**schemes, "oauth2": LenientBearer}
+
+    monkeypatch.setattr(security, "security_map", security_map)
+
+
+@faulty("valid_token_accepted_in_both_forms")
+def query_token_rejected(monkeypatch: MonkeyPatch) -> None:
+    """A valid token is accepted as `Authorization: Bearer` and as `access-token`: the query form answers 401."""
+    original = security.security_map
+
+    def security_map(tokens: security.Tokens) -> dict[str, type]:
+        schemes = original(tokens)
+
+        class RejectingQueryToken(schemes["apiKey"]):  # type: ignore[misc, valid-type]
+            def _resolve_func(self, security_scheme: dict) -> Any:
+                return lambda apikey, required_scopes=None: None
+
+        return {**schemes, "apiKey": RejectingQueryToken}
+
+    monkeypatch.setattr(security, "security_map", security_map)
+
+
+# ================================================================ legitimate
+
+
+@legitimate
+def ids_uuid1(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: generated ids are time-based uuid1 values instead of random uuid4."""
+    monkeypatch.setattr(service, "uuid", types.SimpleNamespace(uuid4=uuid.uuid1))
+
+
+@legitimate
+def ids_sequential(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: generated ids are sequential-looking uuids (00000000-0000-4000-8000-000000000001, ...)."""
+    counter = itertools.count(1)
+
+    def uuid4() -> uuid.UUID:
+        return uuid.UUID(f"00000000-0000-4000-8000-{next(counter):012x}")
+
+    monkeypatch.setattr(service, "uuid", types.SimpleNamespace(uuid4=uuid4))
+
+
+def _reversed_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _reversed_keys(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reversed_keys(item) for item in value]
+    return value
+
+
+@legitimate
+def response_keys_reversed(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: every JSON object of an answer (entities, previews, 422 lists) has its keys in reverse order."""
+    original_present, original_preview, original_unprocessable = Domain.present, handlers.preview, handlers.unprocessable
+
+    def present(self: Domain, segment: str, row: dict) -> dict:
+        return _reversed_keys(original_present(self, segment, row))
+
+    def preview(error: HasDescendants) -> tuple:
+        body, status, headers = original_preview(error)
+        return _reversed_keys(body), status, headers
+
+    def unprocessable(error: RuleViolations) -> tuple:
+        body, status, headers = original_unprocessable(error)
+        return _reversed_keys(body), status, headers
+
+    monkeypatch.setattr(Domain, "present", present)
+    monkeypatch.setattr(handlers, "preview", preview)
+    monkeypatch.setattr(handlers, "unprocessable", unprocessable)
+
+
+@legitimate
+def extra_response_field(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: every answered entity carries an extra field `x_extra` the spec does not name."""
+    original = Domain.present
+
+    def present(self: Domain, segment: str, row: dict) -> dict:
+        return {**original(self, segment, row), "x_extra": "added by the server"}
+
+    monkeypatch.setattr(Domain, "present", present)
+
+
+SLOWDOWN_SECONDS = 0.02
+
+
+def _slowed(factory: Callable[[Domain, str], Callable]) -> Callable[[Domain, str], Callable]:
+    """A handler factory whose handlers wait SLOWDOWN_SECONDS before answering (same signature)."""
+
+    def make(domain: Domain, segment: str) -> Callable:
+        handler = factory(domain, segment)
+
+        @functools.wraps(handler)
+        async def slowed(*args: Any, **kwargs: Any) -> Any:
+            await asyncio.sleep(SLOWDOWN_SECONDS)
+            return await handler(*args, **kwargs)
+
+        return slowed
+
+    return make
+
+
+@legitimate
+def slow_answers(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: every /v2 operation answers about 20 ms later."""
+    for verb, factory in list(handlers.FACTORIES.items()):
+        monkeypatch.setitem(handlers.FACTORIES, verb, _slowed(factory))
