@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     # Connexion imports Starlette's test client, which warns about httpx; noise for a server.
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     import uvicorn
 
     from .app import create_app
