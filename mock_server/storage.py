@@ -1,26 +1,34 @@
 """In-memory tables: rows by id, ids in order, and indexes by the fields rows are looked up by.
 
-Storage knows nothing of the API's rules; the domain layer decides what may be written.
+Storage knows nothing of the API's rules; the domain layer decides what may be written. Rows keep
+only the fields that have a value (most optional fields are empty, and a large state is mostly
+rows), and ids are interned: a reference repeats its target's id string instead of copying it.
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
-import itertools
+import sys
 from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
 Row = dict[str, Any]
 
 
+def compact(row: Row) -> Row:
+    """The row without empty fields, its strings interned (ids and enums repeat across rows)."""
+    return {k: sys.intern(v) if isinstance(v, str) and len(v) <= 64 else v for k, v in row.items() if v is not None}
+
+
 class Table:
     def __init__(self, id_field: str, indexed: Iterable[str] = ()) -> None:
         self.id_field = id_field
-        self.rows: dict[str, Row] = {}
+        self.rows: dict[str, Row] = {}  # in creation order
         self.order: list[str] = []  # ids, sorted: the default order of a search
-        self.created: dict[str, int] = {}  # id -> creation sequence number
-        self.indexes: dict[str, defaultdict[Any, set[str]]] = {f: defaultdict(set) for f in indexed}
+        self._order_stale = False
+        # field -> value -> ids in the order they got that value (a dict used as an ordered set)
+        self.indexes: dict[str, defaultdict[Any, dict[str, None]]] = {f: defaultdict(dict) for f in indexed}
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -28,17 +36,29 @@ class Table:
     def get(self, entity_id: str) -> Row | None:
         return self.rows.get(entity_id)
 
-    def lookup(self, field: str, value: Any) -> set[str]:
-        """Ids of the rows whose indexed `field` equals `value`."""
-        return self.indexes[field].get(value, set())
+    def lookup(self, field: str, value: Any) -> dict[str, None]:
+        """Ids of the rows whose indexed `field` equals `value`, oldest first (empty values are
+        not indexed)."""
+        return self.indexes[field].get(value) or {}
 
-    def insert(self, row: Row, sequence: int) -> None:
+    def sorted_ids(self) -> list[str]:
+        if self._order_stale:
+            self.order.sort()
+            self._order_stale = False
+        return self.order
+
+    def insert(self, row: Row, *, bulk: bool = False) -> None:
+        """Add a row; `bulk` defers sorting the id order to the next read (loading many rows)."""
         entity_id = row[self.id_field]
         self.rows[entity_id] = row
-        bisect.insort(self.order, entity_id)
-        self.created[entity_id] = sequence
+        if bulk or self._order_stale:
+            self.order.append(entity_id)
+            self._order_stale = True
+        else:
+            bisect.insort(self.order, entity_id)
         for field, index in self.indexes.items():
-            index[row.get(field)].add(entity_id)
+            if row.get(field) is not None:
+                index[row[field]][entity_id] = None
 
     def replace(self, row: Row) -> None:
         entity_id = row[self.id_field]
@@ -46,39 +66,39 @@ class Table:
         for field, index in self.indexes.items():
             if old.get(field) != row.get(field):
                 self._unindex(index, old.get(field), entity_id)
-                index[row.get(field)].add(entity_id)
+                if row.get(field) is not None:
+                    index[row[field]][entity_id] = None
         self.rows[entity_id] = row
 
     def remove(self, entity_id: str) -> None:
         row = self.rows.pop(entity_id)
-        position = bisect.bisect_left(self.order, entity_id)
-        del self.order[position]
-        del self.created[entity_id]
+        order = self.sorted_ids()
+        del order[bisect.bisect_left(order, entity_id)]
         for field, index in self.indexes.items():
             self._unindex(index, row.get(field), entity_id)
 
     @staticmethod
-    def _unindex(index: defaultdict[Any, set[str]], value: Any, entity_id: str) -> None:
+    def _unindex(index: defaultdict[Any, dict[str, None]], value: Any, entity_id: str) -> None:
         ids = index.get(value)
         if ids is not None:
-            ids.discard(entity_id)
+            ids.pop(entity_id, None)
             if not ids:
                 del index[value]
 
 
 class Store:
-    """The tables of all resources. Not thread-safe by itself: the domain holds a lock."""
+    """The tables of all resources. Not thread-safe by itself: the domain holds a lock.
+
+    `version` grows with every write, so derived values can be cached until the next write.
+    """
 
     def __init__(self, layout: dict[str, tuple[str, Iterable[str]]]) -> None:
         # layout: segment -> (id field, indexed fields)
         self.layout = {segment: (id_field, tuple(indexed)) for segment, (id_field, indexed) in layout.items()}
-        self.tables: dict[str, Table] = {}
-        self._sequence = itertools.count(1)
-        self.clear()
-
-    def clear(self) -> None:
-        self.tables = {segment: Table(id_field, indexed) for segment, (id_field, indexed) in self.layout.items()}
-        self._sequence = itertools.count(1)
+        self.tables: dict[str, Table] = {
+            segment: Table(id_field, indexed) for segment, (id_field, indexed) in self.layout.items()
+        }
+        self.version = 0
 
     def table(self, segment: str) -> Table:
         return self.tables[segment]
@@ -90,19 +110,18 @@ class Store:
         rows = self.tables[segment].rows
         return (rows[i] for i in ids if i in rows)
 
-    def insert(self, segment: str, row: Row) -> None:
-        self.tables[segment].insert(row, next(self._sequence))
+    def insert(self, segment: str, row: Row, *, bulk: bool = False) -> None:
+        self.version += 1
+        self.tables[segment].insert(row, bulk=bulk)
 
     def replace(self, segment: str, row: Row) -> None:
+        self.version += 1
         self.tables[segment].replace(row)
 
     def remove(self, segment: str, entity_id: str) -> None:
+        self.version += 1
         self.tables[segment].remove(entity_id)
 
     def export(self) -> dict[str, list[Row]]:
         """Every table's rows, in creation order (so that an import recreates that order)."""
-        out = {}
-        for segment, table in self.tables.items():
-            ids = sorted(table.rows, key=table.created.__getitem__)
-            out[segment] = [copy.deepcopy(table.rows[i]) for i in ids]
-        return out
+        return {segment: [copy.deepcopy(row) for row in table.rows.values()] for segment, table in self.tables.items()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable
 
+from ..resources import id_field
 from ..storage import Row, Store
 from .clock import Clock, add_period
 from .directory import Directory
@@ -38,8 +39,21 @@ class Derivations:
             "certificate-action": self.certificate_action,
         }
 
+        # Derived fields by (segment, id), valid while the store and the date stay as they were:
+        # searches that filter or sort on a computed field read every row's.
+        self._cache: dict[tuple[str, str], dict[str, Any]] = {}
+        self._cache_key: tuple[int, dt.date] | None = None
+
     def computed(self, segment: str, row: Row) -> dict[str, Any]:
-        return self._by_segment[segment](row)
+        key = (self.store.version, self.clock.today())
+        if key != self._cache_key:
+            self._cache.clear()
+            self._cache_key = key
+        entity = (segment, row[id_field(segment)])
+        found = self._cache.get(entity)
+        if found is None:
+            found = self._cache[entity] = self._by_segment[segment](row)
+        return found
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -60,11 +74,11 @@ class Derivations:
         return begin[:10], end[:10]
 
     def first_link(self, certificate_id: str) -> Row | None:
+        """The certificate's oldest link (an index lists ids in the order they got the value)."""
         table = self.store.table("certificate-action")
-        ids = table.lookup("certificate_id", certificate_id)
-        if not ids:
-            return None
-        return table.rows[min(ids, key=lambda i: (table.created[i], i))]
+        for link_id in table.lookup("certificate_id", certificate_id):
+            return table.rows[link_id]
+        return None
 
     def certificate_expiry(self, certificate: Row) -> dt.date | None:
         """The client's date_expire, else release + own validity, else + the first link's action's."""
@@ -88,11 +102,14 @@ class Derivations:
 
     def subscription_status(self, subscription: Row) -> str:
         action = self._get("action", subscription["action_id"])
-        expiries: list[dt.date | None] = []
-        for link in self._children("certificate-action", "action_id", subscription["action_id"]):
-            certificate = self._get("certificate", link["certificate_id"])
-            if certificate.get("resource_id") == subscription["subscriber_id"]:
-                expiries.append(self.link_expiry(link))
+        # The links of this action to certificates of this resource, found from the resource's
+        # certificates (few) rather than from the action's links (many).
+        expiries: list[dt.date | None] = [
+            self.link_expiry(link)
+            for certificate_id in self.store.table("certificate").lookup("resource_id", subscription["subscriber_id"])
+            for link in self._children("certificate-action", "certificate_id", certificate_id)
+            if link["action_id"] == subscription["action_id"]
+        ]
         if not expiries:
             return "NEW"
         if None in expiries:  # a link that never expires wins

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..resources import SEGMENTS, Resource
-from ..storage import Row, Store
+from ..storage import Row, Store, compact
 from .clock import Clock, resolve_relative
 from .computed import DERIVED_WHEN_EMPTY, Derivations
 from .directory import Directory
@@ -50,6 +50,10 @@ class Domain:
         self.lock = threading.RLock()
         self._install(directory or Directory())
 
+        # Every stored field as null: a row keeps only fields with a value, an answer has all.
+        self._empty = {s: dict.fromkeys(r.stored) for s, r in resources.items()}
+        self._bulk = False  # while loading: the id order is sorted once at the end
+
     def _install(self, directory: Directory) -> None:
         self.directory = directory
         self.store = Store({s: (r.id_field, INDEXED[s]) for s, r in self.resources.items()})
@@ -60,7 +64,7 @@ class Domain:
 
     def present(self, segment: str, row: Row) -> dict[str, Any]:
         """The entity as the API answers it: every stored field, then the computed ones."""
-        return {**row, **self.derive.computed(segment, row)}
+        return {**self._empty[segment], **row, **self.derive.computed(segment, row)}
 
     def _row(self, segment: str, entity_id: str) -> Row:
         row = self.store.get(segment, entity_id)
@@ -75,16 +79,20 @@ class Domain:
             return self.present(segment, self._row(segment, entity_id))
 
     def create(self, segment: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self.present(segment, self._insert(segment, body))
+
+    def _insert(self, segment: str, body: dict[str, Any]) -> Row:
         resource = self.resources[segment]
         row: Row = {field: body.get(field, resource.defaults.get(field)) for field in resource.stored}
-        with self.lock:
-            if row[resource.id_field] is None:
-                row[resource.id_field] = str(uuid.uuid4())
-            elif self.store.get(segment, row[resource.id_field]) is not None:
-                raise RuleViolations([Violation(resource.id_field, f"{segment} {row[resource.id_field]} already exists")])
-            self._check(segment, row, before=None)
-            self.store.insert(segment, row)
-            return self.present(segment, row)
+        if row[resource.id_field] is None:
+            row[resource.id_field] = str(uuid.uuid4())
+        elif self.store.get(segment, row[resource.id_field]) is not None:
+            raise RuleViolations([Violation(resource.id_field, f"{segment} {row[resource.id_field]} already exists")])
+        row = compact(row)
+        self._check(segment, {**self._empty[segment], **row}, before=None)
+        self.store.insert(segment, row, bulk=self._bulk)
+        return row
 
     def update(self, segment: str, entity_id: str, body: dict[str, Any]) -> dict[str, Any]:
         resource = self.resources[segment]
@@ -93,8 +101,9 @@ class Domain:
             sent_id = body.get(resource.id_field)
             if sent_id is not None and sent_id != entity_id:
                 raise RuleViolations([Violation(resource.id_field, "the id of an entity cannot change")])
-            row = {**before, **{f: body[f] for f in resource.stored if f in body and f != resource.id_field}}
-            self._check(segment, row, before=before)
+            row = compact({**before, **{f: body[f] for f in resource.stored if f in body and f != resource.id_field}})
+            empty = self._empty[segment]
+            self._check(segment, {**empty, **row}, before={**empty, **before})
             self.store.replace(segment, row)
             return self.present(segment, row)
 
@@ -133,26 +142,32 @@ class Domain:
                     continue
                 table = self.store.table(holder)
                 for holder_id in list(table.lookup(field, entity_id)):
-                    self.store.replace(holder, {**table.rows[holder_id], field: None})
+                    row = dict(table.rows[holder_id])
+                    del row[field]
+                    self.store.replace(holder, row)
 
     def search(self, segment: str, body: dict[str, Any] | None, subscriber_id: str | None = None) -> Page:
         resource = self.resources[segment]
         query = Query.from_body(body)
         with self.lock:
             table = self.store.table(segment)
-            ids: list[str] | set[str] = table.order
+            order = table.sorted_ids()
+            ids: Iterable[str] = order
             for field, value in query.filter.items():
                 if field in table.indexes and value is not None and resource.filters.get(field) == "exact":
-                    ids = set(ids) & table.lookup(field, value) if isinstance(ids, set) else table.lookup(field, value)
+                    found = table.lookup(field, value).keys()
+                    ids = found if ids is order else ids & found  # type: ignore[operator]
             if subscriber_id is not None:
-                ids = self._dates_of_subscriber(subscriber_id) & set(ids)
-            presorted = ids is table.order
+                dates = self._dates_of_subscriber(subscriber_id)
+                ids = dates if ids is order else dates & set(ids)
+            presorted = ids is order
             if not query.filter and not query.sort and presorted:  # the common case, kept cheap
                 start = (query.page - 1) * query.per_page
-                items = [self.present(segment, table.rows[i]) for i in table.order[start : start + query.per_page]]
+                items = [self.present(segment, table.rows[i]) for i in order[start : start + query.per_page]]
                 return Page(items=items, total=len(table), page=query.page, per_page=query.per_page)
             accept = matches(resource, query.filter)
             if query.fields() & (set(resource.computed) | DERIVED_WHEN_EMPTY.get(segment, frozenset())):
+                # Judge on the answered entity; the derivations are cached until the next write.
                 rows = (self.present(segment, table.rows[i]) for i in ids)
                 return paginate([r for r in rows if accept(r)], query, resource.id_field, presorted)
             page = paginate([r for r in self.store.rows(segment, ids) if accept(r)], query, resource.id_field, presorted)
@@ -181,6 +196,7 @@ class Domain:
         with self.lock:
             saved = (self.directory, self.store, self.derive, self.rules)
             self._install(Directory.from_data(data.get("directory") or {}))
+            self._bulk = True
             try:
                 today = self.clock.today()
                 entities = data.get("entities") or {}
@@ -196,9 +212,11 @@ class Domain:
                         try:
                             if self.check_body is not None:
                                 self.check_body(segment, resolved)
-                            self.create(segment, resolved)
+                            self._insert(segment, resolved)
                         except (RuleViolations, ValueError) as error:
                             raise ValueError(f"{where}: {error}") from error
             except Exception:
                 self.directory, self.store, self.derive, self.rules = saved
                 raise
+            finally:
+                self._bulk = False

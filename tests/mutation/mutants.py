@@ -276,7 +276,7 @@ def certificate_office_from_latest_link(monkeypatch: MonkeyPatch) -> None:
         table = self.store.table("certificate-action")
         ids = table.lookup("certificate_id", row["certificate_id"])
         if ids:
-            latest = table.rows[max(ids, key=lambda i: (table.created[i], i))]
+            latest = table.rows[list(ids)[-1]]
             action = self._get("action", latest["action_id"])
             office = self.directory.offices.get(action.get("subtenant_id"))
             result["subtenant_id"] = action.get("subtenant_id")
