@@ -7,6 +7,7 @@ the first write).
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from typing import Any, Callable, Iterable
@@ -33,6 +34,9 @@ LOAD_ORDER = (
 )
 assert set(LOAD_ORDER) == set(SEGMENTS)
 
+# Searches on derived fields whose ordered result is kept until the next write.
+SEARCH_CACHE_SIZE = 32
+
 
 class Domain:
     def __init__(
@@ -55,6 +59,9 @@ class Domain:
         self._bulk = False  # while loading: the id order is sorted once at the end
 
     def _install(self, directory: Directory) -> None:
+        # A new store counts its versions from 0 again: nothing cached may outlive the old one.
+        self._search_cache: dict[tuple, list[str]] = {}
+        self._search_cache_version: tuple | None = None
         self.directory = directory
         self.store = Store({s: (r.id_field, INDEXED[s]) for s, r in self.resources.items()})
         self.derive = Derivations(self.store, directory, self.clock)
@@ -166,12 +173,45 @@ class Domain:
                 items = [self.present(segment, table.rows[i]) for i in order[start : start + query.per_page]]
                 return Page(items=items, total=len(table), page=query.page, per_page=query.per_page)
             accept = matches(resource, query.filter)
-            if query.fields() & (set(resource.computed) | DERIVED_WHEN_EMPTY.get(segment, frozenset())):
-                # Judge on the answered entity; the derivations are cached until the next write.
-                rows = (self.present(segment, table.rows[i]) for i in ids)
-                return paginate([r for r in rows if accept(r)], query, resource.id_field, presorted)
+            derived = set(resource.computed) | DERIVED_WHEN_EMPTY.get(segment, frozenset())
+            if query.fields() & derived:
+                matching = self._derived_search(segment, query, ids, presorted, subscriber_id)
+                start = (query.page - 1) * query.per_page
+                items = [self.present(segment, table.rows[i]) for i in matching[start : start + query.per_page]]
+                return Page(items, len(matching), query.page, query.per_page)
             page = paginate([r for r in self.store.rows(segment, ids) if accept(r)], query, resource.id_field, presorted)
             return Page([self.present(segment, r) for r in page.items], page.total, page.page, page.per_page)
+
+    def _derived_search(
+        self, segment: str, query: Query, ids: Iterable[str], presorted: bool, subscriber_id: str | None
+    ) -> list[str]:
+        """The ids matching a search that filters or sorts on derived fields, in order.
+
+        Each row is judged on the values the API answers, projected to the fields the query reads;
+        the result is kept until the next write or date change, so paging through it is cheap."""
+        key = (segment, json.dumps(query.filter, sort_keys=True), query.sort, subscriber_id)
+        version = (self.store.version, self.clock.today())
+        if self._search_cache_version != version:
+            self._search_cache.clear()
+            self._search_cache_version = version
+        if key in self._search_cache:
+            return self._search_cache[key]
+        resource = self.resources[segment]
+        fields = query.fields() | {resource.id_field}
+        rows = self.store.table(segment).rows
+
+        def project(row: Row) -> Row:
+            derived = self.derive.computed(segment, row)
+            return {f: derived[f] if f in derived else row.get(f) for f in fields}
+
+        accept = matches(resource, query.filter)
+        projected = [p for p in (project(rows[i]) for i in ids) if accept(p)]
+        everything = Query(filter=query.filter, sort=query.sort, page=1, per_page=max(1, len(projected)))
+        ordered = [p[resource.id_field] for p in paginate(projected, everything, resource.id_field, presorted).items]
+        if len(self._search_cache) >= SEARCH_CACHE_SIZE:
+            self._search_cache.pop(next(iter(self._search_cache)))
+        self._search_cache[key] = ordered
+        return ordered
 
     def _dates_of_subscriber(self, subscriber_id: str) -> set[str]:
         subscriptions = self.store.table("action-subscription").lookup("subscriber_id", subscriber_id)
