@@ -10,9 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
+import schemathesis
+
 from .support.client import ApiClient, CleanupError, new_run_id
 from .support.plugin import options_from_config
+from .support.st_checks import CreatedEntities, load_schema, suite_config
 from .support.target import Target, TargetOptions, open_target
+
 
 def target_scope(fixture_name: str, config: pytest.Config) -> str:
     return "module" if options_from_config(config).in_process else "session"
@@ -45,3 +49,18 @@ def api(target: Target, run_id: str) -> Iterator[ApiClient]:
     leftovers = client.cleanup() if target.writes_allowed else []
     if leftovers:
         raise CleanupError(f"could not delete {len(leftovers)} entities of run {run_id}: {leftovers[:10]} {client.cleanup_problems[:5]}")
+
+
+@pytest.fixture(scope="module")
+def st_schema(target: Target) -> schemathesis.BaseSchema:
+    """The spec as Schemathesis loads it for this target, with `schemathesis.toml`'s settings."""
+    return load_schema(target, suite_config(target))
+
+
+@pytest.fixture(scope="module")
+def created(target: Target) -> Iterator[CreatedEntities]:
+    """What Schemathesis' cases created; deleted at the end except in-process (the app goes)."""
+    entities = CreatedEntities()
+    yield entities
+    stayed = [] if target.in_process else entities.cleanup(target)
+    assert not stayed, f"entities created by this run that could not be deleted: {stayed}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +25,6 @@ from .support.st_checks import (
     count_invariants,
     is_date_time,
     is_json_text,
-    load_schema,
     pagination_headers_arithmetic,
     session_dates_in_order,
     suite_config,
@@ -41,18 +39,6 @@ from .support.target import (
 )
 
 
-@pytest.fixture(scope="module")
-def st_schema(target: Target) -> schemathesis.BaseSchema:
-    return load_schema(target, suite_config(target))
-
-
-@pytest.fixture(scope="module")
-def created(target: Target) -> Iterator[CreatedEntities]:
-    entities = CreatedEntities()
-    yield entities
-    # in-process the app goes with the module; elsewhere the run deletes what it created
-    stayed = [] if target.in_process else entities.cleanup(target)
-    assert not stayed, f"entities created by this run that could not be deleted: {stayed}"
 
 
 @pytest.fixture(autouse=True)

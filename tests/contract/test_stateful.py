@@ -11,31 +11,19 @@ create).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import hypothesis
 import pytest
 import schemathesis
 from schemathesis.generation.stateful.state_machine import APIStateMachine
 
-from .support.st_checks import CreatedEntities, load_schema, suite_config
+from .support.st_checks import CreatedEntities
 from .support.target import Target
 
 # Scenarios per run under the quick profile (a profile asking for more gets its own number).
 QUICK_SCENARIOS = 15
 
 
-@pytest.fixture(scope="module")
-def st_schema(target: Target) -> schemathesis.BaseSchema:
-    return load_schema(target, suite_config(target))
-
-
-@pytest.fixture(scope="module")
-def created(target: Target) -> Iterator[CreatedEntities]:
-    entities = CreatedEntities()
-    yield entities
-    stayed = [] if target.in_process else entities.cleanup(target)
-    assert not stayed, f"entities created by this run that could not be deleted: {stayed}"
 
 
 def scenario_settings(schema: schemathesis.BaseSchema) -> hypothesis.settings:

@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_server.domain.clock import Clock
 from mock_server.domain.service import Domain
-from mock_server.resources import SEGMENTS, Resource, read_resources
+from mock_server.resources import SEGMENTS, Resource, read_resources  # noqa: F401  (SEGMENTS: for the tests)
 from mock_server.seed import read_seed
 from mock_server.spec import load_spec
 

@@ -8,19 +8,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from mock_server.resources import SEGMENTS  # noqa: F401  (the spec's resources, for the tests)
+
 from . import oracle
 from .build import BuiltForest
 from .oracle import World
 
-SEGMENTS = (
-    "action",
-    "action-session",
-    "action-session-date",
-    "certificate",
-    "action-subscription",
-    "action-session-subscription",
-    "certificate-action",
-)
 
 
 @dataclass(frozen=True)

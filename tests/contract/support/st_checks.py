@@ -28,7 +28,6 @@ as would `SCHEMATHESIS_HOOKS=tests.contract.support.st_checks`.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import re
@@ -41,6 +40,7 @@ from urllib.parse import urlsplit
 
 import schemathesis
 from hypothesis import strategies as st
+from mock_server import validation
 from schemathesis.errors import LoaderError
 
 from . import rules
@@ -219,35 +219,10 @@ JSON_TEXT = JSON_VALUES.map(lambda value: json.dumps(value, ensure_ascii=False))
 
 schemathesis.openapi.format("json", JSON_TEXT)
 
-# RFC 3339 date-time whose offset may be left out (docs/DECISIONS.md, Shapes).
-_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))?$")
-
-
-def is_date_time(value: Any) -> bool:
-    """`format: date-time` of this spec: RFC 3339, the offset optional (`2024-03-15T09:00:00`)."""
-    if not isinstance(value, str):
-        return True
-    match = _DATE_TIME.match(value)
-    if match is None:
-        return False
-    try:
-        dt.date.fromisoformat(match[1])
-    except ValueError:
-        return False
-    if match[7] is not None and (int(match[7]) > 23 or int(match[8]) > 59):
-        return False
-    return int(match[2]) <= 23 and int(match[3]) <= 59 and int(match[4]) <= 60  # 60: a leap second
-
-
-def is_json_text(value: Any) -> bool:
-    """`format: json`: a string that holds JSON text."""
-    if not isinstance(value, str):
-        return True
-    try:
-        json.loads(value)
-    except ValueError:
-        return False
-    return True
+# The spec's formats as the project defines them (docs/DECISIONS.md, Shapes): RFC 3339 date-time
+# whose offset may be left out, and strings holding JSON text.
+is_date_time = validation.is_date_time
+is_json_text = validation.is_json_text
 
 
 def _read_formats_as_the_project_does() -> None:
