@@ -16,9 +16,16 @@ from typing import Any, Iterable, Iterator
 Row = dict[str, Any]
 
 
+def _own(text: str) -> str:
+    """A string of the store's own: interned when short (ids and enums repeat across rows), and
+    never the parser's object, so a large parsed request does not stay resident through it."""
+    copy_ = text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+    return sys.intern(copy_) if len(copy_) <= 64 else copy_
+
+
 def compact(row: Row) -> Row:
-    """The row without empty fields, its strings interned (ids and enums repeat across rows)."""
-    return {k: sys.intern(v) if isinstance(v, str) and len(v) <= 64 else v for k, v in row.items() if v is not None}
+    """The row without empty fields, its strings the store's own."""
+    return {k: _own(v) if isinstance(v, str) else v for k, v in row.items() if v is not None}
 
 
 class Table:
