@@ -60,9 +60,12 @@ def test_pipeline_file_is_valid_yaml_and_calls_only_pipeline_steps(path: Path) -
 
 
 def test_ci_run_uses_the_same_pipeline_script() -> None:
-    text = (ROOT / ".ci" / "run").read_text()
-    assert "ci/pipeline.sh all" in text
-    assert {"setup", "lint", "test", "contract-http"} <= pipeline_steps()
+    """.ci/run runs the steps of `ci/pipeline.sh all`, in that order, and nothing else."""
+    lines = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    steps = [line.split()[2] for line in lines if line.startswith("bash ci/pipeline.sh")]
+    assert steps == ["setup", "lint", "test", "contract-http"]
+    cases = dict(re.findall(r"^\s*([a-z-]+)\) (.*?) ;;$", PIPELINE.read_text(), flags=re.M))
+    assert [call.strip() for call in cases["all"].split(";")] == [cases[step] for step in steps]
 
 
 def test_pipeline_script_is_valid_bash() -> None:
