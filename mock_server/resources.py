@@ -49,13 +49,6 @@ def _match_kind(schema: dict[str, Any]) -> Match:
     return "substring"
 
 
-def _first_properties(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        schema = spec["components"]["schemas"][name]
-    return schema.get("properties", {})
-
-
 def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in schema:
         schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
@@ -68,12 +61,13 @@ def read_resources(spec: dict[str, Any]) -> dict[str, Resource]:
     for segment in SEGMENTS:
         name = schema_name(segment)
         fields = schemas[f"{name}Fields"]["properties"]
+        resolved = {field: _resolve(prop, spec) for field, prop in fields.items()}
         computed_part = schemas[name]["allOf"][1].get("properties", {})
         filters = {
             field: _match_kind(_resolve(prop, spec))
             for field, prop in schemas[f"{name}Filter"]["properties"].items()
         }
-        sort_enum = _first_properties(schemas[f"{name}IndexRequest"], spec)["sort"]["enum"]
+        sort_enum = _resolve(schemas[f"{name}IndexRequest"], spec)["properties"]["sort"]["enum"]
         resources[segment] = Resource(
             segment=segment,
             id_field=id_field(segment),
@@ -81,6 +75,6 @@ def read_resources(spec: dict[str, Any]) -> dict[str, Resource]:
             computed=tuple(computed_part),
             filters=filters,
             sorts=frozenset(key.lstrip("-") for key in sort_enum),
-            defaults={f: _resolve(p, spec)["default"] for f, p in fields.items() if "default" in _resolve(p, spec)},
+            defaults={f: p["default"] for f, p in resolved.items() if "default" in p},
         )
     return resources

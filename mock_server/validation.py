@@ -91,6 +91,21 @@ def schema_validator(schema: dict[str, t.Any], *, spec: dict[str, t.Any], respon
     return cls(schema, format_checker=FORMAT_CHECKER, resolver=resolver)
 
 
+# Connexion creates its validator objects for every request; the jsonschema validator for a
+# schema is built once. The cache holds the schema too, so its id cannot be reused meanwhile.
+_COMPILED: dict[tuple[int, bool], tuple[dict, t.Any]] = {}
+
+
+def compiled(schema: dict[str, t.Any], *, response: bool = False):
+    """The format-checking Draft 4 validator of an operation's (already resolved) schema."""
+    key = (id(schema), response)
+    entry = _COMPILED.get(key)
+    if entry is None:
+        cls = Draft4ResponseValidator if response else Draft4RequestValidator
+        entry = _COMPILED[key] = (schema, cls(schema, format_checker=FORMAT_CHECKER))
+    return entry[1]
+
+
 # --- which field an error is about -------------------------------------------------------
 
 def error_field(error: ValidationError, prefix: str = "") -> str:
@@ -132,7 +147,7 @@ class FieldNamingParameterValidator(ParameterValidator):
         schema = param.get("schema", param)
         if schema.get("nullable") and value in ("null", "None"):
             return None
-        error = _first_error(Draft4RequestValidator(schema, format_checker=FORMAT_CHECKER), value)
+        error = _first_error(compiled(schema), value)
         return None if error is None else error.message
 
     def validate_request(self, request):
@@ -162,7 +177,7 @@ class FieldNamingBodyValidator(JSONRequestBodyValidator):
 
     @property
     def _validator(self):
-        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        return compiled(self._schema)
 
     async def _parse(self, stream, scope):
         raw = b"".join([message async for message in stream])
@@ -199,7 +214,7 @@ class FormatCheckingResponseValidator(JSONResponseBodyValidator):
 
     @property
     def validator(self):
-        return Draft4ResponseValidator(self._schema, format_checker=FORMAT_CHECKER)
+        return compiled(self._schema, response=True)
 
 
 def validator_map() -> dict[str, t.Any]:

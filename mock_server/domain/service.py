@@ -172,13 +172,13 @@ class Domain:
                 start = (query.page - 1) * query.per_page
                 items = [self.present(segment, table.rows[i]) for i in order[start : start + query.per_page]]
                 return Page(items=items, total=len(table), page=query.page, per_page=query.per_page)
-            accept = matches(resource, query.filter)
             derived = set(resource.computed) | DERIVED_WHEN_EMPTY.get(segment, frozenset())
             if query.fields() & derived:
                 matching = self._derived_search(segment, query, ids, presorted, subscriber_id)
                 start = (query.page - 1) * query.per_page
                 items = [self.present(segment, table.rows[i]) for i in matching[start : start + query.per_page]]
                 return Page(items, len(matching), query.page, query.per_page)
+            accept = matches(resource, query.filter)
             page = paginate([r for r in self.store.rows(segment, ids) if accept(r)], query, resource.id_field, presorted)
             return Page([self.present(segment, r) for r in page.items], page.total, page.page, page.per_page)
 

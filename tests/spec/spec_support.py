@@ -11,6 +11,7 @@ from typing import Any
 
 Schema = Mapping[str, Any]
 
+# Written here, not read from the spec or the mock: it is what the spec must contain.
 SEGMENTS: tuple[str, ...] = (
     "action",
     "action-session",

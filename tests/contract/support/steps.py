@@ -115,12 +115,13 @@ def subscribe(context: StepContext, step: Subscribe) -> None:
     action = pick(list(world.actions.values()), step.tree_pick)
     if action is None:
         return
-    resource_id = target.resources[step.resource_pick % len(target.resources)].resource_id
+    resource_pick = step.resource_pick % len(target.resources)
+    resource_id = target.resources[resource_pick].resource_id
     if any(s.action_id == action.id and s.subscriber_id == resource_id for s in world.subscriptions.values()):
-        answer = context.api.create("action-subscription", build.subscription_body(target, action.id, step.resource_pick % len(target.resources)))
+        answer = context.api.create("action-subscription", build.subscription_body(target, action.id, resource_pick))
         rules.duplicate_is_422(answer.exchange, ("subscriber_id", "action_id"))
         return
-    build.create_subscription(context.api, target, world, action.id, step.resource_pick % len(target.resources))
+    build.create_subscription(context.api, target, world, action.id, resource_pick)
 
 
 def unsubscribe(context: StepContext, step: Unsubscribe) -> None:
