@@ -2,11 +2,15 @@
 
 HTTP only: each handler hands the validated request to the domain and turns its answer, or
 its error, into the documented status code and body.
+
+Handlers are plain functions, which Connexion runs in its thread pool: the domain's work
+(a search over a large table, a cascade) then never holds up the event loop, so the other
+requests, `/__mock/health` among them, are answered meanwhile.
 """
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from connexion.exceptions import ProblemException
 from starlette.responses import Response
@@ -14,7 +18,7 @@ from starlette.responses import Response
 from .domain.errors import HasDescendants, NotFound, RuleViolations
 from .domain.service import Domain
 
-Handler = Callable[..., Awaitable[Any]]
+Handler = Callable[..., Any]
 JSON = {"Content-Type": "application/json"}
 
 
@@ -36,7 +40,7 @@ def preview(error: HasDescendants) -> tuple[dict[str, Any], int, dict[str, str]]
 
 
 def _index(domain: Domain, segment: str) -> Handler:
-    async def index(body: dict[str, Any] | None = None, subscriber_id: str | None = None):
+    def index(body: dict[str, Any] | None = None, subscriber_id: str | None = None):
         page = domain.search(segment, body, subscriber_id)
         return page.items, 200, {**JSON, **page.headers()}
 
@@ -44,7 +48,7 @@ def _index(domain: Domain, segment: str) -> Handler:
 
 
 def _create(domain: Domain, segment: str) -> Handler:
-    async def create(body: dict[str, Any]):
+    def create(body: dict[str, Any]):
         try:
             return domain.create(segment, body), 201, JSON
         except RuleViolations as error:
@@ -54,7 +58,7 @@ def _create(domain: Domain, segment: str) -> Handler:
 
 
 def _view(domain: Domain, segment: str) -> Handler:
-    async def view(id: str):  # noqa: A002 - the spec names the path parameter `id`
+    def view(id: str):  # noqa: A002 - the spec names the path parameter `id`
         try:
             return domain.view(segment, id), 200, JSON
         except NotFound as error:
@@ -64,7 +68,7 @@ def _view(domain: Domain, segment: str) -> Handler:
 
 
 def _update(domain: Domain, segment: str) -> Handler:
-    async def update(id: str, body: dict[str, Any]):  # noqa: A002
+    def update(id: str, body: dict[str, Any]):  # noqa: A002
         try:
             return domain.update(segment, id, body), 200, JSON
         except NotFound as error:
@@ -76,7 +80,7 @@ def _update(domain: Domain, segment: str) -> Handler:
 
 
 def _delete(domain: Domain, segment: str) -> Handler:
-    async def delete(id: str, force: bool = False):  # noqa: A002
+    def delete(id: str, force: bool = False):  # noqa: A002
         try:
             domain.delete(segment, id, force=bool(force))
         except NotFound as error:

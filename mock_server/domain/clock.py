@@ -21,15 +21,27 @@ class Clock:
         self.fixed = today
 
 
+class OutsideCalendar(ValueError):
+    """A date computed from stored values falls outside 0001-01-01..9999-12-31, the calendar
+    every date field is written in (and MySQL's DATE ends at 9999-12-31)."""
+
+
 def add_period(start: dt.date, amount: int, unit: str) -> dt.date:
-    """`start` + `amount` DAY, MONTH or YEAR; a day past the end of a month clamps to its last day."""
+    """`start` + `amount` DAY, MONTH or YEAR; a day past the end of a month clamps to its last day.
+
+    Raises OutsideCalendar when the result is not a date of the calendar; `amount` may be any
+    integer (it is checked before it reaches `timedelta` or `date`, which overflow)."""
     if unit == "DAY":
+        if not -(start - dt.date.min).days <= amount <= (dt.date.max - start).days:
+            raise OutsideCalendar(f"{start.isoformat()} + {amount} days is outside the calendar")
         return start + dt.timedelta(days=amount)
     months = amount * (12 if unit == "YEAR" else 1)
     year, month = divmod(start.month - 1 + months, 12)
     year += start.year
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise OutsideCalendar(f"{start.isoformat()} + {amount} {unit.lower()}s is outside the calendar")
     month += 1
-    last_day = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    last_day = 31 if month == 12 else (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).day
     return dt.date(year, month, min(start.day, last_day))
 
 

@@ -10,6 +10,7 @@ from ..resources import id_field
 from ..storage import Row, Store
 from .clock import Clock, add_period
 from .directory import Directory
+from .relations import LINKS_BY_ACTION_AND_SUBJECT
 
 VALID_STATUSES = ("VALID", "EXPIRING")
 
@@ -24,36 +25,59 @@ def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text[:10]) if text else None
 
 
+
+
 class Derivations:
     def __init__(self, store: Store, directory: Directory, clock: Clock) -> None:
         self.store = store
         self.directory = directory
         self.clock = clock
-        self._by_segment: dict[str, Callable[[Row], dict[str, Any]]] = {
-            "action": self.action,
-            "action-session": self.action_session,
-            "action-session-date": self.action_session_date,
-            "certificate": self.certificate,
-            "action-subscription": self.action_subscription,
-            "action-session-subscription": self.action_session_subscription,
-            "certificate-action": self.certificate_action,
-        }
+        # Per resource, groups of computed fields that are derived together, by the method that
+        # derives them; a search that reads one field computes only its group (a status costs
+        # more than a name).
+        self._groups: dict[str, tuple[tuple[frozenset[str] | None, str], ...]] = {
+            "action": (
+                (frozenset({"countSubscribed", "countValid", "countScheduled", "countToDo"}), "action_counts"),
+                (frozenset({"office_name", "project_name", "project_type", "owned_active", "parent_active"}),
+                 "action_context"),
+            ),
+            "action-session": (
+                (frozenset({"action_code", "action_name", "action_type"}), "action_session_names"),
+                (frozenset({"count_subscribed", "count_done", "count_fail", "count_unknown"}), "action_session_counts"),
+                (frozenset({"date_begin", "date_end"}), "action_session_span"),
+            ),
+            "action-session-date": ((None, "action_session_date"),),
+            "certificate": (
+                (frozenset({"date_expire"}), "certificate_expiry_field"),
+                (None, "certificate_context"),
+            ),
+            "action-subscription": (
+                (frozenset({"status"}), "action_subscription_status"),
+                (None, "action_subscription_context"),
+            ),
+            "action-session-subscription": ((None, "action_session_subscription"),),
+            "certificate-action": ((None, "certificate_action"),),
+        }  # a None field set: the group's remaining cheap fields, whatever their names
 
-        # Derived fields by (segment, id), valid while the store and the date stay as they were:
-        # searches that filter or sort on a computed field read every row's.
-        self._cache: dict[tuple[str, str], dict[str, Any]] = {}
+        # Derived fields by (segment, id) with the groups computed so far, valid while the store
+        # and the date stay as they were: searches on a computed field read every row's.
+        self._cache: dict[tuple[str, str], tuple[dict[str, Any], set[int]]] = {}
         self._cache_key: tuple[int, dt.date] | None = None
 
-    def computed(self, segment: str, row: Row) -> dict[str, Any]:
+    def computed(self, segment: str, row: Row, fields: frozenset[str] | set[str] | None = None) -> dict[str, Any]:
+        """The row's computed fields: all of them, or at least those in `fields` (a search
+        projects a row to the fields it reads)."""
         key = (self.store.version, self.clock.today())
         if key != self._cache_key:
             self._cache.clear()
             self._cache_key = key
         entity = (segment, row[id_field(segment)])
-        found = self._cache.get(entity)
-        if found is None:
-            found = self._cache[entity] = self._by_segment[segment](row)
-        return found
+        values, done = self._cache.get(entity) or self._cache.setdefault(entity, ({}, set()))
+        for position, (names, method) in enumerate(self._groups[segment]):
+            if position not in done and (fields is None or names is None or names & fields):
+                values.update(getattr(self, method)(row))
+                done.add(position)
+        return values
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -102,14 +126,9 @@ class Derivations:
 
     def subscription_status(self, subscription: Row) -> str:
         action = self._get("action", subscription["action_id"])
-        # The links of this action to certificates of this resource, found from the resource's
-        # certificates (few) rather than from the action's links (many).
-        expiries: list[dt.date | None] = [
-            self.link_expiry(link)
-            for certificate_id in self.store.table("certificate").lookup("resource_id", subscription["subscriber_id"])
-            for link in self._children("certificate-action", "certificate_id", certificate_id)
-            if link["action_id"] == subscription["action_id"]
-        ]
+        links = self.store.table("certificate-action").rows
+        key = (subscription["action_id"], subscription["subscriber_id"])
+        expiries = [self.link_expiry(links[i]) for i in self.store.joined(LINKS_BY_ACTION_AND_SUBJECT, key)]
         if not expiries:
             return "NEW"
         if None in expiries:  # a link that never expires wins
@@ -118,7 +137,8 @@ class Derivations:
         today = self.clock.today()
         if expiry < today:
             return "EXPIRED"
-        if expiry <= today + dt.timedelta(days=action.get("expire_interval") or 0):
+        # a difference of days, not today + interval: that sum may leave the calendar
+        if (expiry - today).days <= (action.get("expire_interval") or 0):
             return "EXPIRING"
         return "VALID"
 
@@ -143,9 +163,9 @@ class Derivations:
             "action_type": action.get("action_type"),
         }
 
-    # --- per resource -------------------------------------------------------------------
+    # --- per resource, by group of fields ----------------------------------------------
 
-    def action(self, row: Row) -> dict[str, Any]:
+    def action_counts(self, row: Row) -> dict[str, Any]:
         today = self.clock.today()
         valid = scheduled = 0
         subscriptions = self._children("action-subscription", "action_id", row["action_id"])
@@ -154,13 +174,17 @@ class Derivations:
                 valid += 1
             elif self._is_scheduled(subscription, row["action_id"], today):
                 scheduled += 1
-        office = self.directory.offices.get(row.get("subtenant_id"))
-        project = self.directory.projects.get(row.get("tenant_id"))
         return {
             "countSubscribed": len(subscriptions),
             "countValid": valid,
             "countScheduled": scheduled,
             "countToDo": len(subscriptions) - valid - scheduled,
+        }
+
+    def action_context(self, row: Row) -> dict[str, Any]:
+        office = self.directory.offices.get(row.get("subtenant_id"))
+        project = self.directory.projects.get(row.get("tenant_id"))
+        return {
             "office_name": office.name if office else None,
             "project_name": project.name if project else None,
             "project_type": project.type if project else None,
@@ -168,19 +192,22 @@ class Derivations:
             "parent_active": office.active if office else None,
         }
 
-    def action_session(self, row: Row) -> dict[str, Any]:
+    def action_session_names(self, row: Row) -> dict[str, Any]:
+        return self._names_of_action(self._get("action", row.get("action_id")))
+
+    def action_session_counts(self, row: Row) -> dict[str, Any]:
         enrollments = self._children("action-session-subscription", "action_session_id", row["action_session_id"])
         outcomes = [e.get("done", -1) for e in enrollments]
-        begin, end = self.session_span(row["action_session_id"])
         return {
-            **self._names_of_action(self._get("action", row.get("action_id"))),
             "count_subscribed": len(outcomes),
             "count_done": outcomes.count(1),
             "count_fail": outcomes.count(0),
             "count_unknown": outcomes.count(-1),
-            "date_begin": begin,
-            "date_end": end,
         }
+
+    def action_session_span(self, row: Row) -> dict[str, Any]:
+        begin, end = self.session_span(row["action_session_id"])
+        return {"date_begin": begin, "date_end": end}
 
     def action_session_date(self, row: Row) -> dict[str, Any]:
         session = self._get("action-session", row.get("action_session_id"))
@@ -195,14 +222,16 @@ class Derivations:
             **people,
         }
 
-    def certificate(self, row: Row) -> dict[str, Any]:
+    def certificate_expiry_field(self, row: Row) -> dict[str, Any]:
+        expiry = self.certificate_expiry(row)
+        return {"date_expire": expiry.isoformat() if expiry else None}
+
+    def certificate_context(self, row: Row) -> dict[str, Any]:
         subject = self.directory.subjects.get(row.get("resource_id"))
         link = self.first_link(row["certificate_id"])
         action = self._get("action", link["action_id"]) if link else {}
         office = self.directory.offices.get(action.get("subtenant_id"))
-        expiry = self.certificate_expiry(row)
         return {
-            "date_expire": expiry.isoformat() if expiry else None,
             "resource_type": subject.type if subject else None,
             "resource_name": subject.name if subject else None,
             "project_name": self.directory.project_name(row.get("tenant_id")),
@@ -210,10 +239,12 @@ class Derivations:
             "subtenant_type": office.type if office else None,
         }
 
-    def action_subscription(self, row: Row) -> dict[str, Any]:
+    def action_subscription_status(self, row: Row) -> dict[str, Any]:
+        return {"status": self.subscription_status(row)}
+
+    def action_subscription_context(self, row: Row) -> dict[str, Any]:
         subject = self.directory.subjects.get(row.get("subscriber_id"))
         return {
-            "status": self.subscription_status(row),
             **self._names_of_action(self._get("action", row.get("action_id"))),
             "subscriber_name": subject.name if subject else None,
             "office_name": self.directory.office_name(row.get("subtenant_id")),

@@ -7,6 +7,8 @@ deleting the certificate clears the field instead of deleting the enrollment.
 
 from __future__ import annotations
 
+from ..storage import JoinedIndex
+
 PARENTS: dict[str, dict[str, str]] = {
     "action": {},
     "action-session": {"action_id": "action"},
@@ -52,3 +54,11 @@ def children_of(segment: str) -> list[tuple[str, str]]:
         for field, parent in fields.items()
         if parent == segment
     ]
+
+# A compliance schedule entry's status reads the links of its action to certificates of its
+# resource: indexed by both, so it costs the same however many certificates the resource holds.
+LINKS_BY_ACTION_AND_SUBJECT = JoinedIndex(
+    segment="certificate-action", own_field="action_id",
+    via_field="certificate_id", target="certificate", target_field="resource_id",
+)
+JOINS = (LINKS_BY_ACTION_AND_SUBJECT,)

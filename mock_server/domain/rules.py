@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Callable
 
 from ..storage import Row, Store
+from .clock import OutsideCalendar, add_period
 from .directory import Directory
 from .errors import Violation
 from .relations import CLEARED_REFERENCES, PARENTS
+
+
+def _leaves_calendar(release: str | None, validity: int | None, unit: str | None) -> bool:
+    """Whether `release` + `validity` `unit` is past the calendar's end (or before its start)."""
+    if not release or validity is None or not unit:
+        return False
+    try:
+        add_period(dt.date.fromisoformat(release[:10]), validity, unit)
+    except OutsideCalendar:
+        return True
+    return False
+
+
+def _inherits_validity(certificate: Row) -> bool:
+    """A certificate whose expiry comes from the validity of an action it is linked to."""
+    own = certificate.get("validity") is not None and certificate.get("validity_unit")
+    return not certificate.get("date_expire") and bool(certificate.get("date_release")) and not own
 
 
 class Rules:
@@ -71,7 +90,21 @@ class Rules:
             return [Violation("action_type", "the action_type of an action cannot change")]
         if self._moved(row, before, "tenant_id") and self._has("certificate-action", "action_id", row["action_id"]):
             return [Violation("tenant_id", "the action has certificates linked from its project")]
+        if before is not None and (self._moved(row, before, "validity") or self._moved(row, before, "validity_unit")):
+            links = self.store.table("certificate-action")
+            for link_id in links.lookup("action_id", row["action_id"]):
+                certificate = self.store.get("certificate", links.rows[link_id]["certificate_id"]) or {}
+                if _inherits_validity(certificate) and self._expiry_leaves_calendar(certificate, row):
+                    return [Violation("validity", f"certificate {certificate['certificate_id']} inherits this validity: "
+                                      f"its expiry would be after {dt.date.max.isoformat()}")]
         return []
+
+    # Every expiry a certificate can inherit, from any action it is linked to, is a date of the
+    # calendar: so no later delete of its first link can make its answer uncomputable.
+
+    @staticmethod
+    def _expiry_leaves_calendar(certificate: Row, action: Row) -> bool:
+        return _leaves_calendar(certificate.get("date_release"), action.get("validity"), action.get("validity_unit"))
 
     def _session(self, row: Row, before: Row | None) -> list[Violation]:
         if self._moved(row, before, "action_id") and self._has("action-session-subscription", "action_session_id", row["action_session_id"]):
@@ -89,6 +122,16 @@ class Rules:
             violations.append(Violation("tenant_id", "the certificate is linked to actions of its project"))
         if row.get("date_expire") and row["date_expire"] < row["date_release"]:
             violations.append(Violation("date_expire", "date_expire is before date_release"))
+        if not row.get("date_expire") and _leaves_calendar(row.get("date_release"), row.get("validity"), row.get("validity_unit")):
+            violations.append(Violation("validity", f"date_release + validity is after {dt.date.max.isoformat()}"))
+        elif _inherits_validity(row):
+            links = self.store.table("certificate-action")
+            for link_id in links.lookup("certificate_id", row["certificate_id"]):
+                action = self.store.get("action", links.rows[link_id]["action_id"]) or {}
+                if self._expiry_leaves_calendar(row, action):
+                    violations.append(Violation("date_release", f"with the validity of linked action {action['action_id']} "
+                                                f"the expiry would be after {dt.date.max.isoformat()}"))
+                    break
         return violations
 
     def _subscription(self, row: Row, before: Row | None) -> list[Violation]:
@@ -125,6 +168,9 @@ class Rules:
             violations.append(Violation("action_id", "the action is of another project than the certificate"))
         if row.get("tenant_id") is not None and row["tenant_id"] != certificate["tenant_id"]:
             violations.append(Violation("tenant_id", "tenant_id is not the certificate's project"))
+        if _inherits_validity(certificate) and self._expiry_leaves_calendar(certificate, action):
+            violations.append(Violation("action_id", f"the certificate would inherit the action's validity: "
+                                        f"its expiry would be after {dt.date.max.isoformat()}"))
         table = self.store.table("certificate-action")
         for other_id in table.lookup("certificate_id", row["certificate_id"]):
             if other_id != row["certificate_action_id"] and table.rows[other_id]["action_id"] == row["action_id"]:

@@ -1,8 +1,9 @@
 """The operations of every resource, with their rules, computed fields and cascades.
 
 One lock makes every operation atomic: a request sees the state before or after another
-request, never half of it, and a cascade is applied whole or not at all (all checks run before
-the first write).
+request, never half of it. Every write runs in a store transaction that also computes the
+answer: when anything raises (a broken rule, or an unexpected error in a cascade or in a
+computed field), every write of the operation is undone and the state is as it was.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .clock import Clock, resolve_relative
 from .computed import DERIVED_WHEN_EMPTY, Derivations
 from .directory import Directory
 from .errors import HasDescendants, NotFound, RuleViolations, Violation
-from .relations import CLEARED_REFERENCES, INDEXED, PREVIEW_ORDER, children_of
+from .relations import CLEARED_REFERENCES, INDEXED, JOINS, PREVIEW_ORDER, children_of
 from .rules import Rules
 from .search import Page, Query, matches, paginate
 
@@ -63,7 +64,7 @@ class Domain:
         self._search_cache: dict[tuple, list[str]] = {}
         self._search_cache_version: tuple | None = None
         self.directory = directory
-        self.store = Store({s: (r.id_field, INDEXED[s]) for s, r in self.resources.items()})
+        self.store = Store({s: (r.id_field, INDEXED[s]) for s, r in self.resources.items()}, JOINS)
         self.derive = Derivations(self.store, directory, self.clock)
         self.rules = Rules(self.store, directory)
 
@@ -86,7 +87,7 @@ class Domain:
             return self.present(segment, self._row(segment, entity_id))
 
     def create(self, segment: str, body: dict[str, Any]) -> dict[str, Any]:
-        with self.lock:
+        with self.lock, self.store.transaction():
             return self.present(segment, self._insert(segment, body))
 
     def _insert(self, segment: str, body: dict[str, Any]) -> Row:
@@ -103,7 +104,7 @@ class Domain:
 
     def update(self, segment: str, entity_id: str, body: dict[str, Any]) -> dict[str, Any]:
         resource = self.resources[segment]
-        with self.lock:
+        with self.lock, self.store.transaction():
             before = self._row(segment, entity_id)
             sent_id = body.get(resource.id_field)
             if sent_id is not None and sent_id != entity_id:
@@ -133,7 +134,7 @@ class Domain:
         return sorted(found, key=lambda item: (PREVIEW_ORDER.index(item[0]), item[1]))
 
     def delete(self, segment: str, entity_id: str, force: bool) -> None:
-        with self.lock:
+        with self.lock, self.store.transaction():
             self._row(segment, entity_id)
             doomed = self.descendants(segment, entity_id)
             if doomed and not force:
@@ -201,7 +202,7 @@ class Domain:
         rows = self.store.table(segment).rows
 
         def project(row: Row) -> Row:
-            derived = self.derive.computed(segment, row)
+            derived = self.derive.computed(segment, row, fields)
             return {f: derived[f] if f in derived else row.get(f) for f in fields}
 
         accept = matches(resource, query.filter)

@@ -14,10 +14,10 @@ Variants are applied by `tests/mutation/apply.py` before the suite builds its in
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 import itertools
+import time
 import types
 import uuid
 from dataclasses import dataclass
@@ -154,7 +154,7 @@ def session_count_done_off_by_one_from_two(monkeypatch: MonkeyPatch) -> None:
             result["count_done"] -= 1
         return result
 
-    _wrap_computed(monkeypatch, "action_session", change)
+    _wrap_computed(monkeypatch, "action_session_counts", change)
 
 
 @faulty("session_counts_match_model", "session_counts_match_enrollments")
@@ -165,7 +165,7 @@ def count_unknown_includes_failed(monkeypatch: MonkeyPatch) -> None:
         result["count_unknown"] += result["count_fail"]
         return result
 
-    _wrap_computed(monkeypatch, "action_session", change)
+    _wrap_computed(monkeypatch, "action_session_counts", change)
 
 
 @faulty("session_dates_span_its_dates")
@@ -178,7 +178,7 @@ def session_date_end_from_earliest_date(monkeypatch: MonkeyPatch) -> None:
             result["date_end"] = min(d["date_end"][:19] for d in dates)[:10]
         return result
 
-    _wrap_computed(monkeypatch, "action_session", change)
+    _wrap_computed(monkeypatch, "action_session_span", change)
 
 
 @faulty("action_counts_match_model")
@@ -283,7 +283,7 @@ def certificate_office_from_latest_link(monkeypatch: MonkeyPatch) -> None:
             result["subtenant_type"] = office.type if office else None
         return result
 
-    _wrap_computed(monkeypatch, "certificate", change)
+    _wrap_computed(monkeypatch, "certificate_context", change)
 
 
 @faulty("parent_fields_copied")
@@ -549,7 +549,7 @@ def client_count_done_stored(monkeypatch: MonkeyPatch) -> None:
 
     monkeypatch.setattr(Domain, "create", create)
     monkeypatch.setattr(Domain, "update", update)
-    _wrap_computed(monkeypatch, "action_session", change)
+    _wrap_computed(monkeypatch, "action_session_counts", change)
 
 
 @faulty("unknown_fields_ignored")
@@ -773,9 +773,9 @@ def _slowed(factory: Callable[[Domain, str], Callable]) -> Callable[[Domain, str
         handler = factory(domain, segment)
 
         @functools.wraps(handler)
-        async def slowed(*args: Any, **kwargs: Any) -> Any:
-            await asyncio.sleep(SLOWDOWN_SECONDS)
-            return await handler(*args, **kwargs)
+        def slowed(*args: Any, **kwargs: Any) -> Any:  # handlers run in the thread pool
+            time.sleep(SLOWDOWN_SECONDS)
+            return handler(*args, **kwargs)
 
         return slowed
 
