@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 import typing as t
+from http import HTTPStatus
 
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -59,34 +60,20 @@ def _request_line(request: ConnexionRequest) -> str:
     return bounded(f"{request.method} {escape_controls(request.scope['path'])}", 200)
 
 
-def _problem_response(exc: ProblemException) -> ConnexionResponse:
-    detail = None if exc.detail is None else bounded(str(exc.detail))
-    return problem(
-        status=exc.status,
-        title=exc.title,
-        detail=detail,
-        type=exc.type,
-        instance=exc.instance,
-        headers=exc.headers,
-        ext=exc.ext,
-    )
-
-
 def problem_handler(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
     """Every Connexion problem: bounded detail and log line; 415 names the header, 401 challenges."""
+    ext = dict(exc.ext or {})
+    headers = dict(exc.headers or {})
     if isinstance(exc, UnsupportedMediaTypeProblem):
-        exc.ext = {**(exc.ext or {}), "field": "Content-Type"}
+        ext["field"] = "Content-Type"
     if exc.status == 401:
-        exc.headers = {**(exc.headers or {}), "WWW-Authenticate": www_authenticate(exc)}
-    response = _problem_response(exc)
-    field = (exc.ext or {}).get("field")
-    text = bounded(f"{_request_line(request)} -> {exc.status} {exc.title}: {exc.detail}"
-                   + (f" (field {field})" if field else ""))
-    if exc.status >= 500:
-        logger.error("%s", text)
-    else:
-        logger.info("%s", text)
-    return response
+        headers["WWW-Authenticate"] = www_authenticate(exc)
+    detail = None if exc.detail is None else bounded(str(exc.detail))
+    field = f" (field {ext['field']})" if "field" in ext else ""
+    line = bounded(f"{_request_line(request)} -> {exc.status} {exc.title}: {detail}{field}")
+    logger.log(logging.ERROR if exc.status >= 500 else logging.INFO, "%s", line)
+    return problem(status=exc.status, title=exc.title, detail=detail, type=exc.type, instance=exc.instance,
+                   headers=headers or None, ext=ext or None)
 
 
 def http_exception_handler(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
@@ -109,8 +96,6 @@ def internal_error_handler(request: ConnexionRequest, exc: Exception) -> Connexi
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -93,7 +93,7 @@ MAX_JSON_DEPTH = 64  # nested objects/arrays
 MAX_INTEGER_DIGITS = 20  # longer literals are refused before Python converts them
 FIELD_CHARS = 100  # a `field` quotes keys the client chose
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class UnacceptableJson(ValueError):
