@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import traceback
 import typing as t
 from http import HTTPStatus
 
@@ -85,14 +86,21 @@ def http_exception_handler(request: ConnexionRequest, exc: HTTPException) -> Con
 def internal_error_handler(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """An unexpected exception: 500 with an id that the ERROR log line (and its traceback) has."""
     error_id = secrets.token_hex(ERROR_ID_BYTES)
-    logger.error("%s -> 500 error_id=%s: %s", _request_line(request), error_id,
-                 bounded(f"{type(exc).__name__}: {exc}"), exc_info=exc)
+    logger.error("%s -> 500 error_id=%s: %s\n%s", _request_line(request), error_id,
+                 bounded(f"{type(exc).__name__}: {exc}"), bounded_traceback(exc))
     return problem(
         status=500,
         title="Internal Server Error",
         detail=f"The mock failed unexpectedly; its log has the details under error_id {error_id}.",
         ext={"error_id": error_id},
     )
+
+
+def bounded_traceback(exc: BaseException) -> str:
+    """The traceback as `logging` would print it, each part bounded: an exception's message
+    may quote a client value whole (a KeyError of a 2 MB key)."""
+    parts = traceback.TracebackException.from_exception(exc).format()
+    return "".join(bounded(part) for part in parts).rstrip("\n")
 
 
 def _reason(status: int) -> str:

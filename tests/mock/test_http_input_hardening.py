@@ -394,5 +394,7 @@ def test_an_unexpected_exception_is_a_500_problem_with_the_id_of_its_log_line(
     records = [record for record in caplog.records if error_id in record.getMessage()]
     assert len(records) == 1, [record.getMessage() for record in caplog.records]
     assert records[0].levelno == logging.ERROR
-    assert records[0].exc_info is not None and "a failure nobody planned for" in str(records[0].exc_info[1])
+    logged = records[0].getMessage()
+    assert "Traceback (most recent call last)" in logged and "in view_that_fails" in logged
+    assert "RuntimeError: a failure nobody planned for" in logged
     assert "a failure nobody planned for" not in response.text  # the cause stays in the log
