@@ -100,7 +100,7 @@ def bounded_traceback(exc: BaseException) -> str:
     """The traceback as `logging` would print it, each part bounded: an exception's message
     may quote a client value whole (a KeyError of a 2 MB key)."""
     parts = traceback.TracebackException.from_exception(exc).format()
-    return "".join(bounded(part) for part in parts).rstrip("\n")
+    return "\n".join(bounded(part.rstrip("\n")) for part in parts)
 
 
 def _reason(status: int) -> str:
