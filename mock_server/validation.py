@@ -2,7 +2,10 @@
 
 Connexion validates with jsonschema's Draft 4 format checker, which knows neither `uuid` nor
 `date` (see the README). Every validator here uses `FORMAT_CHECKER` instead, and every 400 it
-raises names the offending request field in a `field` member of the problem object.
+raises names the offending request field in a `field` member of the problem object and quotes
+at most an excerpt of the value. Bodies are parsed by `parse_json`, within the limits the API
+can store (nesting, integer size, Unicode text); two small ASGI middlewares keep the path and
+the Content-Type of a request from reaching the app in a form Starlette mishandles.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import warnings
 import jsonschema
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
-from connexion.middleware import MiddlewarePosition
 from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from connexion.middleware import MiddlewarePosition
 from connexion.validators import (
     VALIDATOR_MAP,
     JSONRequestBodyValidator,
@@ -214,6 +217,17 @@ def compiled(schema: dict[str, t.Any], *, response: bool = False):
 
 # --- which field an error is about -------------------------------------------------------
 
+def _unexpected(error: ValidationError) -> list[str]:
+    """The names an `additionalProperties` error is about, sorted."""
+    allowed = set(error.schema.get("properties", {}))
+    return sorted(name for name in error.instance if name not in allowed)
+
+
+def _listed(names: list[str], shown: int = 3) -> str:
+    """The first `shown` names as excerpts, for a message."""
+    return ", ".join(excerpt(name) for name in names[:shown]) + (", ..." if len(names) > shown else "")
+
+
 def error_field(error: ValidationError, prefix: str = "") -> str:
     """The dotted path of the request field a validation error is about."""
     parts: list[object] = list(error.absolute_path)
@@ -222,21 +236,17 @@ def error_field(error: ValidationError, prefix: str = "") -> str:
         missing = [name for name in error.validator_value if name not in instance]
         parts += missing[:1]
     elif error.validator == "additionalProperties" and isinstance(instance, dict):
-        allowed = set(error.schema.get("properties", {}))
-        extra = sorted(name for name in instance if name not in allowed)
-        parts += extra[:1]
+        parts += _unexpected(error)[:1]
     return dotted(parts, prefix)
 
 
 def error_message(error: ValidationError) -> str:
     """jsonschema's message with the client value it quotes cut to an excerpt (it embeds the
     whole `repr` of the instance: a 20 MB string gave a 20 MB answer)."""
-    message = error.message
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
-        extra = sorted(name for name in error.instance if name not in allowed)
-        names = ", ".join(excerpt(name) for name in extra[:3]) + (", ..." if len(extra) > 3 else "")
-        return f"Additional properties are not allowed ({names} {'was' if len(extra) == 1 else 'were'} unexpected)"
+        extra = _unexpected(error)
+        return f"Additional properties are not allowed ({_listed(extra)} {'was' if len(extra) == 1 else 'were'} unexpected)"
+    message = error.message
     if len(message) > EXCERPT_CHARS:
         whole = repr(error.instance)
         if len(whole) > EXCERPT_CHARS:
@@ -274,8 +284,7 @@ class FieldNamingParameterValidator(ParameterValidator):
             extra = self.validate_query_parameter_list(request, security_params=self.security_query_params)
             if extra:
                 names = sorted(extra)
-                listed = ", ".join(excerpt(name) for name in names[:3]) + (", ..." if len(names) > 3 else "")
-                raise bad_request(f"Extra query parameter(s) {listed} not in spec", dotted(names[:1]))
+                raise bad_request(f"Extra query parameter(s) {_listed(names)} not in spec", dotted(names[:1]))
         checks = {
             "query": self.validate_query_parameter,
             "path": self.validate_path_parameter,
@@ -354,8 +363,7 @@ def _with_json_content_type(scope):
     the body as the JSON it was validated as (without, Connexion hands it over as bytes)."""
     if Headers(scope=scope).get("content-type"):
         return scope
-    scope = {**scope, "headers": [*scope["headers"], _JSON_CONTENT_TYPE]}
-    return scope
+    return {**scope, "headers": [*scope["headers"], _JSON_CONTENT_TYPE]}
 
 
 class FormatCheckingResponseValidator(JSONResponseBodyValidator):
