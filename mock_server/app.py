@@ -10,14 +10,14 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from jsonschema.exceptions import best_match
 
-from . import controls, handlers, security
+from . import controls, handlers, problems, security
 from .config import MockConfig
 from .domain.clock import Clock
 from .domain.service import Domain
 from .resources import SEGMENTS, read_resources, schema_name
 from .seed import read_seed, without_entities
 from .spec import load_spec
-from .validation import error_field, schema_validator, validator_map
+from .validation import add_input_middleware, error_field, schema_validator, validator_map
 
 
 def served_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +63,8 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
         validator_map=validator_map(),
         security_map=security.security_map(tokens),
     )
+    problems.add_error_handlers(app)
+    add_input_middleware(app, spec)
     app.add_url_rule(security.TOKEN_PATH, "token", security.token_endpoint(tokens), methods=["POST"])
     for path, endpoint, methods in controls.routes(state):
         app.add_url_rule(path, path, endpoint, methods=methods)

@@ -11,6 +11,7 @@ import threading
 from typing import Any
 from urllib.parse import parse_qs
 
+from connexion.exceptions import OAuthResponseProblem
 from connexion.security import ApiKeySecurityHandler, OAuthSecurityHandler
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse
 # The path of the reference's token URL, served by the mock itself.
 TOKEN_PATH = "/realms/4hse/protocol/openid-connect/token"
 TOKEN_LIFETIME_SECONDS = 3600
+REALM = "4hse"
 
 
 class Tokens:
@@ -52,6 +54,15 @@ def security_map(tokens: Tokens) -> dict[str, type]:
             return lambda apikey, required_scopes=None: tokens.info(apikey)
 
     return {"oauth2": BearerToken, "apiKey": QueryToken}
+
+
+def www_authenticate(problem: Exception) -> str:
+    """The `WWW-Authenticate` challenge of a 401 (RFC 6750 section 3). Connexion raises
+    OAuthResponseProblem when a token came (Bearer header or `access-token` query) but is not
+    valid, and a plain OAuthProblem when none did."""
+    if isinstance(problem, OAuthResponseProblem):
+        return f'Bearer realm="{REALM}", error="invalid_token"'
+    return f'Bearer realm="{REALM}"'
 
 
 def token_endpoint(tokens: Tokens):
