@@ -17,7 +17,7 @@ from .domain.service import Domain
 from .resources import SEGMENTS, read_resources, schema_name
 from .seed import read_seed, without_entities
 from .spec import load_spec
-from .validation import add_input_middleware, error_field, schema_validator, validator_map
+from .validation import add_input_middleware, error_field, error_message, schema_validator, validator_map
 
 
 def served_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def create_body_checker(spec: dict[str, Any]):
     def check(segment: str, body: dict[str, Any]) -> None:
         error = best_match(validators[segment].iter_errors(body))
         if error is not None:
-            raise ValueError(f"{error_field(error)}: {error.message}")
+            raise ValueError(f"{error_field(error)}: {error_message(error)}")
 
     return check
 
