@@ -85,6 +85,12 @@ def refusal(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    refused = refusal(args)
+    if refused:  # before loading anything and before binding
+        print(f"mock-4hse: {refused}", file=sys.stderr)
+        return 2
+
     import socket
     import warnings
 
@@ -94,11 +100,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from .app import create_app
 
-    args = parse_args(argv)
-    refused = refusal(args)
-    if refused:  # before loading anything and before binding
-        print(f"mock-4hse: {refused}", file=sys.stderr)
-        return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
     try:

@@ -154,6 +154,7 @@ def _parse_clock_body(raw: bytes) -> dt.date | None:
 
 def routes(state: MockState) -> list[tuple[str, Endpoint, list[str]]]:
     domain = state.domain
+    field_order = {segment: resource.stored for segment, resource in domain.resources.items()}
 
     def counts() -> dict[str, Any]:
         # No lock: one read of the store reference, then the length of each of its tables.
@@ -176,7 +177,7 @@ def routes(state: MockState) -> list[tuple[str, Endpoint, list[str]]]:
     async def export_state(request: Request) -> Response:
         snapshot = domain.snapshot()  # under the lock, fast; writing it is not
         body = await run_in_threadpool(
-            lambda: serialize_state(snapshot.directory.to_data(), snapshot.entities))
+            lambda: serialize_state(snapshot.directory.to_data(), snapshot.entities, field_order))
         return Response(body, media_type="application/json")
 
     async def import_state(request: Request) -> Response:

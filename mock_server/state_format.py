@@ -13,6 +13,7 @@ message that quotes at most EXCERPT_LENGTH characters of a client value.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import reprlib
@@ -173,18 +174,13 @@ class _PiecewiseParser:
 
 
 def _deepest_path(value: Any, path: list[PathPart], allowed: int) -> str:
-    """The path down to the first member of `value` that nests more than `allowed` levels."""
-    parts = list(path)
-    while isinstance(value, (dict, list)) and allowed > 0:
-        members = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, member in members:
-            if _depth(member) > allowed - 1:
-                parts.append(key)
-                value, allowed = member, allowed - 1
-                break
-        else:
-            break
-    return path_text(parts)
+    """The path of `value` too deep for `allowed` levels, down to its first member that is too
+    deep (an entity's field, say), no further: a path a hundred levels long helps nobody."""
+    members = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, member in members:
+        if _depth(member) > allowed - 1:
+            return path_text([*path, key])
+    return path_text(path)
 
 
 def has_lone_surrogate(text: str) -> bool:
@@ -235,8 +231,11 @@ def parse_state(raw: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise StateError("body", f"the body is not UTF-8 text (byte {error.start})") from None
     parser = _PiecewiseParser(text)
+    start = parser.skip(0)
+    if text[start : start + 1] != "{":
+        raise StateError("body", "the state is a JSON object with `directory` and `entities`")
     try:
-        document, end = parser.value(parser.skip(0), [])
+        document, end = parser.value(start, [])
         if parser.skip(end) != len(text):
             raise parser.fail("Extra data", parser.skip(end))
     except json.JSONDecodeError as error:
@@ -262,7 +261,8 @@ def state_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     kind = {"type": "string", "nullable": True, "minLength": 1, "maxLength": 50}
 
     def record(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-        return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+        # additionalProperties first: a misspelt key is named as such, not as the key it misses
+        return {"type": "object", "additionalProperties": False, "properties": properties, "required": required}
 
     project = record({"project_id": uuid, "name": name, "type": kind}, ["project_id", "name"])
     office = record(
@@ -318,7 +318,10 @@ def _describe(error: ValidationError) -> str:
         return "is required"
     if kind == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
-        return f"is not one of {', '.join(allowed)}" if 0 < len(allowed) <= 12 else "is not a field here"
+        extra = [name for name in error.instance if name not in allowed][:1]
+        close = difflib.get_close_matches(extra[0], allowed, n=1) if extra and len(extra[0]) <= 100 else []
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return (f"is not one of {', '.join(allowed)}{hint}" if 0 < len(allowed) <= 12 else f"is not a field here{hint}")
     if kind == "type":
         nullable = " or null" if error.schema.get("nullable") else ""
         return f"must be of type {expected}{nullable}, not {value_excerpt(error.instance)}"
@@ -408,18 +411,29 @@ def _directory_problem(directory: Mapping[str, list[dict[str, Any]]]) -> _Proble
 _ENCODE = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
-def serialize_state(directory: Mapping[str, Any], entities: Mapping[str, Sequence[Mapping[str, Any]]]) -> bytes:
+def serialize_state(
+    directory: Mapping[str, Any],
+    entities: Mapping[str, Sequence[Mapping[str, Any]]],
+    field_order: Mapping[str, Sequence[str]],
+) -> bytes:
     """The state as ASCII JSON (a lone surrogate or any other character is written as an
-    escape, so no string can make this fail), one row at a time (see _PIECEWISE_LEVELS)."""
-    return "".join(_state_chunks(directory, entities)).encode("ascii")
+    escape, so no string can make this fail), one row at a time (see _PIECEWISE_LEVELS). A row's
+    fields are written in `field_order` of its segment (the spec's), whatever order the store
+    holds them in: the same state always gives the same bytes."""
+    return "".join(_state_chunks(directory, entities, field_order)).encode("ascii")
 
 
-def _state_chunks(directory: Mapping[str, Any], entities: Mapping[str, Sequence[Mapping[str, Any]]]) -> Iterator[str]:
+def _state_chunks(
+    directory: Mapping[str, Any],
+    entities: Mapping[str, Sequence[Mapping[str, Any]]],
+    field_order: Mapping[str, Sequence[str]],
+) -> Iterator[str]:
     yield '{"directory":'
     yield _ENCODE(directory)
     yield ',"entities":{'
     for number, (segment, rows) in enumerate(entities.items()):
+        order = field_order[segment]
         yield ("," if number else "") + _ENCODE(segment) + ":["
-        yield ",".join(_ENCODE(row) for row in rows)
+        yield ",".join(_ENCODE({f: row[f] for f in order if f in row}) for row in rows)
         yield "]"
     yield "}}"
