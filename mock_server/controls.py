@@ -15,12 +15,15 @@ takes the domain's lock. With a control token (`--control-token`) every call nee
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
 import secrets
+import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -45,6 +48,11 @@ class MockState:
     checker: StateChecker
     control_token: str | None = None
     _loadable_dates: OrderedDict[dt.date, None] = field(default_factory=OrderedDict)
+    _dates_lock: threading.Lock = field(default_factory=threading.Lock)  # worker threads share them
+
+    def _build_and_adopt(self, make: Callable[[], dict[str, Any]]) -> None:
+        with collector_paused():
+            self.domain.adopt(self.domain.build(make()))
 
     def _seed_for(self, today: dt.date) -> dict[str, Any]:
         data = resolve_seed(self.seed, today)
@@ -54,26 +62,56 @@ class MockState:
     def reset(self) -> None:
         """Load the seed again, its relative dates resolved for the clock's today."""
         today = self.domain.clock.today()
-        self.domain.adopt(self.domain.build(self._seed_for(today)))
+        self._build_and_adopt(lambda: self._seed_for(today))
         self._remember(today)
 
     def check_seed_loads_at(self, today: dt.date) -> None:
         """StateError unless a reset at `today` would load the seed (tried off to the side)."""
-        if today not in self._loadable_dates:
+        with self._dates_lock:
+            if today in self._loadable_dates:
+                return
+        with collector_paused():
             self.domain.build(self._seed_for(today), today)
-            self._remember(today)
+        self._remember(today)
 
     def _remember(self, today: dt.date) -> None:
-        self._loadable_dates[today] = None
-        self._loadable_dates.move_to_end(today)
-        while len(self._loadable_dates) > CHECKED_DATES_KEPT:
-            self._loadable_dates.popitem(last=False)
+        with self._dates_lock:
+            self._loadable_dates[today] = None
+            self._loadable_dates.move_to_end(today)
+            while len(self._loadable_dates) > CHECKED_DATES_KEPT:
+                self._loadable_dates.popitem(last=False)
 
     def import_state(self, raw: bytes) -> None:
         """Replace the state by a JSON document in the seed format, taken as it is."""
-        document = parse_state(raw)
-        self.checker.check_state(document)
-        self.domain.adopt(self.domain.build(document))
+        def checked() -> dict[str, Any]:
+            document = parse_state(raw)
+            self.checker.check_state(document)
+            return document
+
+        self._build_and_adopt(checked)
+
+
+_paused_builds = 0
+_paused_builds_lock = threading.Lock()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a state is parsed and built. Building
+    creates a million objects, and each full collection meanwhile walks every object of the
+    process holding the GIL (a quarter of a second and more with a 50 MB state), which keeps every
+    other request waiting; state rows hold no reference cycles, reference counting frees them."""
+    global _paused_builds
+    with _paused_builds_lock:
+        _paused_builds += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _paused_builds_lock:
+            _paused_builds -= 1
+            if _paused_builds == 0:
+                gc.enable()
 
 
 class AsciiJSONResponse(Response):

@@ -288,16 +288,10 @@ def state_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     return record({"directory": directory, "entities": entities}, ["directory", "entities"])
 
 
-def entity_schema(spec: Mapping[str, Any], segment: str) -> dict[str, Any]:
-    """An entity of the state: a create body of the API holding only the resource's stored
-    fields (an unknown or computed field is a mistake in a state file, not something to drop)."""
-    name = schema_name(segment)
-    fields = spec["components"]["schemas"][f"{name}Fields"]["properties"]
-    return {
-        "allOf": [_component(f"{name}Create")],
-        "properties": {field: {} for field in fields},
-        "additionalProperties": False,
-    }
+def entity_schema(segment: str) -> dict[str, Any]:
+    """An entity of the state: a create body of the API (see `StateChecker.check_entity` for
+    the fields it may hold)."""
+    return _component(f"{schema_name(segment)}Create")
 
 
 def _error_parts(error: ValidationError) -> list[PathPart]:
@@ -361,7 +355,9 @@ class StateChecker:
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self._state = schema_validator(state_schema(spec), spec=dict(spec))
-        self._entities = {segment: schema_validator(entity_schema(spec, segment), spec=dict(spec)) for segment in SEGMENTS}
+        self._entities = {segment: schema_validator(entity_schema(segment), spec=dict(spec)) for segment in SEGMENTS}
+        schemas = spec["components"]["schemas"]
+        self._fields = {segment: frozenset(schemas[f"{schema_name(segment)}Fields"]["properties"]) for segment in SEGMENTS}
 
     def check_state(self, document: Any) -> None:
         """The document's shape and its directory (entities are checked as they load)."""
@@ -373,7 +369,13 @@ class StateChecker:
             raise StateError(problem.field, problem.message)
 
     def check_entity(self, segment: str, body: Any) -> None:
-        """An entity of `segment` (StateError with the field relative to the entity)."""
+        """An entity of `segment`: a create body holding only the resource's stored fields (an
+        unknown or computed field is a mistake in a state file, not something to drop).
+        StateError with the field relative to the entity."""
+        if isinstance(body, dict):
+            unknown = [name for name in body if name not in self._fields[segment]]
+            if unknown:
+                raise StateError(path_text([unknown[0]]), f"is not a stored field of {segment}")
         error = _first_error(self._entities[segment], body)
         if error is not None:
             raise error

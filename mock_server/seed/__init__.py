@@ -61,5 +61,5 @@ def _resolve_body(body: dict[str, Any], today: dt.date, where: list[str | int]) 
         try:
             resolved[field] = resolve_relative(value, today)
         except ValueError as error:
-            raise StateError(path_text([*where, field]), f"{error} (on {today.isoformat()})") from None
+            raise StateError(path_text([*where, field]), str(error)) from None
     return resolved
