@@ -21,6 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mock_server.__main__ import is_loopback
 from mock_server.domain.service import Domain
 from mock_server.seed import resolve_seed
 from mock_server.state_format import StateChecker, parse_state, serialize_state
@@ -468,6 +469,14 @@ def test_a_non_loopback_host_without_a_control_token_refuses_to_start() -> None:
     assert result.returncode == 2
     assert "--control-token" in result.stderr and "not a loopback address" in result.stderr
     assert "cannot listen" not in result.stderr and "listening" not in result.stdout
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("localhost", True), ("::1", True), ("[::1]", True),
+    ("0.0.0.0", False), ("::", False), ("", False), ("10.0.0.1", False), ("mock.example", False),
+])
+def test_which_hosts_count_as_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
 
 
 def test_an_empty_control_token_refuses_to_start() -> None:
