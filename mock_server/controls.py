@@ -180,9 +180,17 @@ def clock_date(document: Any) -> dt.date | None:
         raise StateError("today", f"is not a day of the calendar: {value_excerpt(today)}") from None
 
 
+async def _small_body(request: Request, limit: int) -> bytes:
+    """The body, read no further than `limit` bytes (StateError past it)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise StateError("body", f"a clock body has at most {limit} bytes")
+    return body
+
+
 def _parse_clock_body(raw: bytes) -> dt.date | None:
-    if len(raw) > MAX_CLOCK_BODY_BYTES:
-        raise StateError("body", f"a clock body has at most {MAX_CLOCK_BODY_BYTES} bytes")
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -208,8 +216,8 @@ def routes(state: MockState) -> list[tuple[str, Endpoint, list[str]]]:
             await run_in_threadpool(state.reset)
         except StateError as error:
             # Only a clock that follows the real date can reach a day the seed was not checked on.
-            return problem(409, "Conflict", f"the seed does not load on {domain.clock.today().isoformat()}: "
-                           f"{error.field}: {error.message}", "today")
+            detail = f"the seed does not load on {domain.clock.today().isoformat()}: {error.field}: {error.message}"
+            return problem(409, "Conflict", excerpt(detail, 400), "today")
         return AsciiJSONResponse(counts())
 
     async def export_state(request: Request) -> Response:
@@ -232,7 +240,7 @@ def routes(state: MockState) -> list[tuple[str, Endpoint, list[str]]]:
     async def clock(request: Request) -> Response:
         if request.method == "PUT":
             try:
-                today = _parse_clock_body(await request.body())
+                today = _parse_clock_body(await _small_body(request, MAX_CLOCK_BODY_BYTES))
             except StateError as error:
                 return _bad_request(error)
             day = today or dt.date.today()

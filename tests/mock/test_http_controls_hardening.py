@@ -264,6 +264,9 @@ def test_a_clock_error_quotes_only_an_excerpt(clock: httpx.Client) -> None:
     response = clock.put("/__mock/clock", json={"today": "x" * 900})
     assert response.status_code == 400
     assert response.json()["detail"].count("x") <= 100
+    response = clock.put("/__mock/clock", json={"today": "x" * 10_000_000})
+    assert (response.status_code, response.json()["field"]) == (400, "body")
+    assert len(response.content) < 500
 
 
 def test_reset_works_at_the_last_day_of_the_calendar_without_relative_dates(clock: httpx.Client) -> None:
