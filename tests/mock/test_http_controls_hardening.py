@@ -340,6 +340,22 @@ def test_a_clock_date_at_which_the_seed_would_leave_the_calendar_is_refused(rela
     assert (certificate["date_release"], certificate["date_expire"]) == ("9997-06-01", "9999-06-01")
 
 
+def test_the_bundled_seed_refuses_9999_06_01_and_resets_at_every_date_it_accepts() -> None:
+    # The sequence on the bundled seed, which holds dates up to @today+4y.
+    mock = start_mock(today=TODAY.isoformat())
+    try:
+        with mock.client() as client:
+            response = client.put("/__mock/clock", json={"today": "9999-06-01"})
+            assert (response.status_code, response.json()["field"]) == (400, "today"), response.text
+            assert client.post("/__mock/reset").status_code == 200
+            for today in ("9995-06-01", "0008-01-01"):
+                assert client.put("/__mock/clock", json={"today": today}).status_code == 200
+                reset = client.post("/__mock/reset")
+                assert (reset.status_code, reset.json()["today"]) == (200, today), reset.text
+    finally:
+        mock.stop()
+
+
 def test_a_clock_date_at_which_the_seed_would_break_a_rule_is_refused(relative: httpx.Client) -> None:
     response = relative.put("/__mock/clock", json={"today": "2027-01-31"})
     assert (response.status_code, response.json()["field"]) == (400, "today"), response.text
