@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import ipaddress
 import logging
 import sys
 from pathlib import Path
@@ -43,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     data.add_argument("--seed", type=Path, metavar="FILE", help="load this seed file (YAML or JSON) instead of the bundled one")
     parser.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="fix the date statuses and counts use (default: the real date)")
     parser.add_argument("--validate-responses", action="store_true", help="check every response against the spec (slower)")
+    parser.add_argument("--control-token", metavar="TOKEN",
+                        help="require this token on every /__mock/ call (header X-Mock-Control-Token or "
+                             "Authorization: Bearer); needed to listen on an address that is not loopback")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info")
     return parser.parse_args(argv)
 
@@ -55,10 +59,38 @@ def config_from(args: argparse.Namespace) -> MockConfig:
         empty=args.empty,
         today=args.today,
         validate_responses=args.validate_responses,
+        control_token=args.control_token,
     )
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is `localhost` or a loopback address literal (127.0.0.0/8, ::1). Names are
+    not resolved: any other name may reach the network."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(args: argparse.Namespace) -> str | None:
+    """Why the mock must not start with `args`, or None."""
+    if args.control_token == "":
+        return "--control-token must not be empty"
+    if not is_loopback(args.host) and args.control_token is None:
+        return (f"--host {args.host} is not a loopback address: anyone who reaches it could replace or wipe the "
+                f"state through /__mock/. Give --control-token TOKEN (the controls then need it), or listen on 127.0.0.1.")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    refused = refusal(args)
+    if refused:  # before loading anything and before binding
+        print(f"mock-4hse: {refused}", file=sys.stderr)
+        return 2
+
     import socket
     import warnings
 
@@ -68,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from .app import create_app
 
-    args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
     try:
@@ -92,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  API docs (Swagger UI): {base}/docs/   spec: {base}/openapi.json", flush=True)
     print(f"  token: {config.tokens[0]}   e.g. curl -X POST '{base}/v2/action/index?access-token={config.tokens[0]}'", flush=True)
     print(f"  today: {domain.clock.today().isoformat()}{' (fixed)' if config.today else ''}   controls: {base}/__mock/health", flush=True)
+    if config.control_token is not None:
+        print("  the controls need the control token (header X-Mock-Control-Token)", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug"))
     server.run(sockets=[sock])
     return 0

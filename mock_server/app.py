@@ -8,16 +8,16 @@ from typing import Any
 from connexion import AsyncApp
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
-from jsonschema.exceptions import best_match
 
 from . import controls, handlers, problems, security
 from .config import MockConfig
 from .domain.clock import Clock
 from .domain.service import Domain
-from .resources import SEGMENTS, read_resources, schema_name
+from .resources import read_resources
 from .seed import read_seed, without_entities
 from .spec import load_spec
-from .validation import add_input_middleware, error_field, error_message, schema_validator, validator_map
+from .state_format import StateChecker
+from .validation import add_input_middleware, validator_map
 
 
 def served_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -29,29 +29,17 @@ def served_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def create_body_checker(spec: dict[str, Any]):
-    """Checks a create body against the resource's `XCreate` schema, as the API does."""
-    validators = {
-        segment: schema_validator({"$ref": f"#/components/schemas/{schema_name(segment)}Create"}, spec=spec)
-        for segment in SEGMENTS
-    }
-
-    def check(segment: str, body: dict[str, Any]) -> None:
-        error = best_match(validators[segment].iter_errors(body))
-        if error is not None:
-            raise ValueError(f"{error_field(error)}: {error_message(error)}")
-
-    return check
-
-
 def create_app(config: MockConfig | None = None) -> AsyncApp:
     config = config or MockConfig()
     spec = load_spec()
-    domain = Domain(read_resources(spec), Clock(config.today), check_body=create_body_checker(spec))
+    checker = StateChecker(spec)
+    domain = Domain(read_resources(spec), Clock(config.today), check_body=checker.check_entity)
     seed = read_seed(config.seed_path)
-    initial = without_entities(seed) if config.empty else seed
-    domain.load(initial)
-    state = controls.MockState(domain=domain, initial=initial)
+    state = controls.MockState(
+        domain=domain, seed=without_entities(seed) if config.empty else seed, checker=checker,
+        control_token=config.control_token,
+    )
+    state.reset()  # loads the seed for today; a StateError (a ValueError) when it does not load
     tokens = security.Tokens(config.tokens, config.users)
 
     app = AsyncApp(__name__, swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"))

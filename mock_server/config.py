@@ -21,3 +21,5 @@ class MockConfig:
     empty: bool = False  # reference data only, no entities
     today: dt.date | None = None  # None: the real date, day by day
     validate_responses: bool = False
+    # When set, every /__mock/ call needs it (X-Mock-Control-Token or Authorization: Bearer).
+    control_token: str | None = None

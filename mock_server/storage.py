@@ -15,7 +15,6 @@ exactly, so a failed request leaves the state as it found it.
 from __future__ import annotations
 
 import bisect
-import copy
 import itertools
 import sys
 from collections import defaultdict
@@ -280,10 +279,6 @@ class Store:
         index[key].add(member_id)
 
     # --- reading the whole ---------------------------------------------------------------
-
-    def export(self) -> dict[str, list[Row]]:
-        """Every table's rows, in creation order (so that an import recreates that order)."""
-        return {segment: [copy.deepcopy(row) for row in table.rows.values()] for segment, table in self.tables.items()}
 
     def snapshot(self) -> dict[str, list[Row]]:
         """Every table's rows, in creation order (so that an import recreates that order). The

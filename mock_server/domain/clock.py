@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_RELATIVE = re.compile(r"^@today(?:([+-])(\d+)([dmy]))?(T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?)?$")
+# ASCII digits only, and \Z: `$` would accept a trailing newline. The amount has at most 7 digits
+# (no calendar spans more), so int() stays cheap.
+_RELATIVE = re.compile(r"@today(?:([+-])([0-9]{1,7})([dmy]))?(T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?\Z")
 
 
 class Clock:
@@ -46,15 +48,22 @@ def add_period(start: dt.date, amount: int, unit: str) -> dt.date:
 
 
 def resolve_relative(value: object, today: dt.date) -> object:
-    """Seed values like `@today+30d` or `@today-1yT09:00:00` as dates (date-times) of `today`."""
+    """A seed value like `@today+30d` or `@today-1yT09:00:00` as a date (date-time) of `today`;
+    any other value as it is. Only seed files are resolved: an imported state keeps its strings.
+
+    Raises ValueError for a string that starts with `@today` but is not a relative date, or
+    whose date would leave the calendar (0001-01-01..9999-12-31)."""
     if not isinstance(value, str) or not value.startswith("@today"):
         return value
     match = _RELATIVE.match(value)
     if not match:
-        raise ValueError(f"not a relative date: {value!r}")
+        raise ValueError("not a relative date (@today, @today+30d, @today-2y, @today+3mT09:00:00)")
     sign, amount, unit, time = match.groups()
     day = today
     if amount:
         count = int(amount) * (-1 if sign == "-" else 1)
-        day = add_period(today, count, {"d": "DAY", "m": "MONTH", "y": "YEAR"}[unit])
+        try:
+            day = add_period(today, count, {"d": "DAY", "m": "MONTH", "y": "YEAR"}[unit])
+        except (OverflowError, ValueError):
+            raise ValueError(f"{today.isoformat()} {sign}{amount}{unit} leaves the calendar (0001-01-01..9999-12-31)") from None
     return day.isoformat() + (time or "")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -42,6 +42,7 @@ class Directory:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> "Directory":
+        """The directory of a state document (checked by mock_server.state_format beforehand)."""
         return cls(
             projects={p["project_id"]: Project(**p) for p in data.get("projects", [])},
             offices={o["office_id"]: Office(**o) for o in data.get("offices", [])},
@@ -49,8 +50,7 @@ class Directory:
         )
 
     def to_data(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
+        """As a state document holds it: every field, in the order of the dataclasses."""
         return {
             "projects": [asdict(p) for p in self.projects.values()],
             "offices": [asdict(o) for o in self.offices.values()],

@@ -8,14 +8,18 @@ computed field), every write of the operation is undone and the state is as it w
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import json
 import threading
 import uuid
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from ..resources import SEGMENTS, Resource
 from ..storage import Row, Store, compact
-from .clock import Clock, resolve_relative
+from ..state_format import StateError, excerpt, path_text
+from .clock import Clock
 from .computed import DERIVED_WHEN_EMPTY, Derivations
 from .directory import Directory
 from .errors import HasDescendants, NotFound, RuleViolations, Violation
@@ -60,6 +64,7 @@ class Domain:
         self._bulk = False  # while loading: the id order is sorted once at the end
 
     def _install(self, directory: Directory) -> None:
+        """Empty tables over `directory`, with everything derived from them (see `build`)."""
         # A new store counts its versions from 0 again: nothing cached may outlive the old one.
         self._search_cache: dict[tuple, list[str]] = {}
         self._search_cache_version: tuple | None = None
@@ -226,38 +231,100 @@ class Domain:
         return {d for session in sessions for d in dates.lookup("action_session_id", session)}
 
     # --- whole state --------------------------------------------------------------------
+    #
+    # A new state is built off to the side, in a copy of this domain with a lock of its own, then
+    # swapped in under the lock in one short step: reads and writes go on while it builds (each
+    # sees the old state or the new one), and a state that fails to build leaves nothing behind.
+
+    def snapshot(self) -> StateSnapshot:
+        """The whole state as it is now, taken under the lock in time proportional to the number
+        of rows (no copy of a row: the store never changes a row in place, it replaces it, so the
+        rows of a snapshot stay as they were while later writes go on)."""
+        with self.lock:
+            return StateSnapshot(
+                directory=self.directory,
+                entities=self.store.snapshot(),
+            )
 
     def export(self) -> dict[str, Any]:
-        with self.lock:
-            return {"directory": self.directory.to_data(), "entities": self.store.export()}
+        """The whole state in the seed format (its rows are the store's own: do not change them)."""
+        snapshot = self.snapshot()
+        return {"directory": snapshot.directory.to_data(), "entities": snapshot.entities}
 
     def load(self, data: dict[str, Any]) -> None:
-        """Replace the whole state by `data` (the seed format). All or nothing: on any broken
-        rule the current state stays and the error says which entity broke it."""
+        """Replace the whole state by `data` (the seed format, values as they are: relative seed
+        dates are resolved by the seed module, not here). All or nothing: on any broken rule
+        the current state stays and the StateError names the field that broke it."""
+        self.adopt(self.build(data))
+
+    def build(self, data: dict[str, Any], today: dt.date | None = None) -> StagedState:
+        """A state holding `data`, built without this domain's lock; `adopt` swaps it in.
+        `today`: build it on a clock fixed at that date (to try whether `data` loads then)."""
+        staged = copy.copy(self)
+        staged.lock = threading.RLock()
+        if today is not None:
+            staged.clock = Clock(today)
+        before = dict(vars(staged))
+        staged._fill(data)
+        # What building replaced (store, directory, derivations, caches...) is the new state.
+        replaced = {
+            name: value for name, value in vars(staged).items()
+            if name not in ("lock", "clock") and before.get(name, _ABSENT) is not value
+        }
+        return StagedState(replaced, trial=today is not None)
+
+    def adopt(self, staged: StagedState) -> None:
+        # A trial state runs on a clock of its own, which must not become the mock's.
+        assert not staged.trial, "a state built for another day is a trial, not a state to adopt"
         with self.lock:
-            saved = (self.directory, self.store, self.derive, self.rules)
-            self._install(Directory.from_data(data.get("directory") or {}))
-            self._bulk = True
-            try:
-                today = self.clock.today()
-                entities = data.get("entities") or {}
-                unknown = set(entities) - set(LOAD_ORDER)
-                if unknown:
-                    raise ValueError(f"unknown resource types in entities: {sorted(unknown)}")
-                for segment in LOAD_ORDER:
-                    for position, body in enumerate(entities.get(segment) or []):
-                        where = f"entities.{segment}[{position}]"
-                        if not isinstance(body, dict):
-                            raise ValueError(f"{where}: an entity is an object of the resource's fields")
-                        resolved = {k: resolve_relative(v, today) for k, v in body.items()}
-                        try:
-                            if self.check_body is not None:
-                                self.check_body(segment, resolved)
-                            self._insert(segment, resolved)
-                        except (RuleViolations, ValueError) as error:
-                            raise ValueError(f"{where}: {error}") from error
-            except Exception:
-                self.directory, self.store, self.derive, self.rules = saved
-                raise
-            finally:
-                self._bulk = False
+            vars(self).update(staged.attributes)
+
+    def _fill(self, data: dict[str, Any]) -> None:
+        """Load `data` into this (fresh, unshared) domain."""
+        self._install(Directory.from_data(data.get("directory") or {}))
+        entities = data.get("entities") or {}
+        unknown = sorted(set(entities) - set(LOAD_ORDER))
+        if unknown:
+            raise StateError(path_text(["entities", unknown[0]]), "is not a resource of the API")
+        self._bulk = True
+        try:
+            for segment in LOAD_ORDER:
+                for position, body in enumerate(entities.get(segment) or []):
+                    self._load_entity(segment, body, f"entities.{segment}[{position}]")
+        finally:
+            self._bulk = False
+        for table in self.store.tables.values():
+            table.sorted_ids()  # sorted here, not by the first read after the swap
+
+    def _load_entity(self, segment: str, body: Any, where: str) -> None:
+        if not isinstance(body, dict):
+            raise StateError(where, "an entity is an object of the resource's fields")
+        try:
+            if self.check_body is not None:
+                self.check_body(segment, body)
+            self._insert(segment, body)
+        except StateError as error:
+            raise StateError(f"{where}.{error.field}" if error.field != "body" else where, error.message) from None
+        except RuleViolations as error:
+            first, *others = error.violations
+            message = "; ".join([first.message, *(f"{v.field}: {v.message}" for v in others)])
+            raise StateError(f"{where}.{first.field}", excerpt(message, 300)) from None
+        except ValueError as error:
+            raise StateError(where, excerpt(str(error))) from None
+
+
+_ABSENT = object()  # an attribute a domain did not have
+
+
+@dataclass(frozen=True)
+class StateSnapshot:
+    directory: Directory
+    entities: dict[str, list[Row]]  # per segment, the rows in creation order
+
+
+@dataclass(frozen=True)
+class StagedState:
+    """A state built off to the side (`Domain.build`): the domain attributes it replaces."""
+
+    attributes: dict[str, Any]
+    trial: bool = False  # built on a clock of its own (`build(data, today)`)

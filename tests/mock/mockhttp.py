@@ -51,12 +51,16 @@ def _drain(stream: Any, sink: deque[str]) -> None:
         sink.append(line)
 
 
-def start_mock(*, today: str = "2026-06-15", seed: Path | None = None, extra: tuple[str, ...] = ()) -> RunningMock:
-    """Start the mock on a free loopback port; answers once /__mock/health says ok."""
+def start_mock(*, today: str = "2026-06-15", seed: Path | None = None, extra: tuple[str, ...] = (),
+               control_token: str | None = None) -> RunningMock:
+    """Start the mock on a free loopback port; answers once /__mock/health says ok.
+    `control_token`: started with `--control-token`, which the health check then sends."""
     command = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", "0",
                "--today", today, "--log-level", "warning"]
     if seed is not None:
         command += ["--seed", str(seed)]
+    if control_token is not None:
+        command += ["--control-token", control_token]
     command += list(extra)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -80,7 +84,8 @@ def start_mock(*, today: str = "2026-06-15", seed: Path | None = None, extra: tu
     # Keep reading its output, so that a chatty server never blocks on a full pipe.
     threading.Thread(target=_drain, args=(process.stdout, output), daemon=True).start()
     mock = RunningMock(process, url, output)
-    with httpx.Client(base_url=url, timeout=2.0, trust_env=False) as client:
+    control_headers = {"X-Mock-Control-Token": control_token} if control_token is not None else {}
+    with httpx.Client(base_url=url, timeout=2.0, trust_env=False, headers=control_headers) as client:
         while True:
             try:
                 if client.get("/__mock/health").json().get("status") == "ok":

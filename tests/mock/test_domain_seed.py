@@ -11,7 +11,7 @@ import pytest
 
 from mock_server.domain.clock import Clock
 from mock_server.domain.service import Domain
-from mock_server.seed import read_seed
+from mock_server.seed import read_seed, resolve_seed
 from mockworld import MISSING, O_ROME, P_ACME, PERSON_1, directory_data, resources, small_world_data
 
 FST_01 = "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"
@@ -26,7 +26,7 @@ def _seed() -> dict[str, Any]:
 
 def _seeded_domain(today: str) -> Domain:
     domain = Domain(resources(), Clock(dt.date.fromisoformat(today)))
-    domain.load(_seed())
+    domain.load(resolve_seed(_seed(), domain.clock.today()))
     return domain
 
 
@@ -74,9 +74,9 @@ def test_relative_seed_dates_resolve_against_the_clock() -> None:
     domain = Domain(resources(), Clock(dt.date(2024, 1, 31)))
     # the date ends before it begins (2024-01-31T17:30 < 2024-02-14T09:00): the seed does not load
     with pytest.raises(ValueError):
-        domain.load(data)
+        domain.load(resolve_seed(data, domain.clock.today()))
     data["entities"]["action-session-date"][0]["date_end"] = "@today+14dT17:30:00"
-    domain.load(data)
+    domain.load(resolve_seed(data, domain.clock.today()))
     certificate = domain.view("certificate", "80000000-0000-4000-8000-000000000001")
     # 2024-01-31 - 2 years = 2022-01-31; + 1 month = 2024-02-31, clamped to 2024-02-29
     assert (certificate["date_release"], certificate["date_expire"]) == ("2022-01-31", "2024-02-29")

@@ -123,6 +123,22 @@ BREAKAGES: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
+# label -> the field the 400 names (the dotted path in the state document)
+BROKEN_FIELDS = {
+    "an enrollment of a missing session": "entities.action-session-subscription[0].action_session_id",
+    "a session of a missing action": "entities.action-session[0].action_id",
+    "a date ending before it begins": "entities.action-session-date[0].date_end",
+    "two actions with one id": "entities.action[3].action_id",
+    "an unknown resource type": "entities.widget",
+    "an office with an unknown field": "directory.offices[0].colour",
+    "an action of a project missing from the directory": "directory.offices[0].project_id",
+    "an entity that is not an object": "entities.action[3]",
+    "an action without its required name": "entities.action[0].name",
+    "a certificate whose date_release is not a date": "entities.certificate[0].date_release",
+    "an action whose action_type is outside its enum": "entities.action[0].action_type",
+}
+
+
 @pytest.mark.parametrize("breakage", list(BREAKAGES))
 def test_state_import_of_a_broken_state_is_400_and_changes_nothing(api: httpx.Client, breakage: str) -> None:
     before = _state(api)
@@ -130,7 +146,9 @@ def test_state_import_of_a_broken_state_is_400_and_changes_nothing(api: httpx.Cl
     BREAKAGES[breakage](broken)
     response = api.put("/__mock/state", json=broken)
     changed = _state(api) != before
-    assert (response.status_code, response.json().get("field"), changed) == (400, "body", False), response.text[:300]
+    expected = (400, "application/problem+json", BROKEN_FIELDS[breakage], False)
+    answered = (response.status_code, response.headers["Content-Type"], response.json().get("field"), changed)
+    assert answered == expected, response.text[:300]
 
 
 def test_state_import_of_an_array_is_400_and_changes_nothing(api: httpx.Client) -> None:
