@@ -46,6 +46,15 @@ def api(_small_clients: tuple[httpx.Client, httpx.Client]) -> Iterator[httpx.Cli
 
 
 @pytest.fixture
+def clock(api: httpx.Client) -> Iterator[httpx.Client]:
+    """The client, with the mock's clock put back to the small world's today after the test."""
+    try:
+        yield api
+    finally:
+        assert api.put("/__mock/clock", json={"today": TODAY.isoformat()}).status_code == 200
+
+
+@pytest.fixture
 def anonymous(_small_clients: tuple[httpx.Client, httpx.Client]) -> httpx.Client:
     """A client of the small-world mock that sends no token (for reads and refused writes)."""
     return _small_clients[1]

@@ -31,15 +31,6 @@ def _state(client: httpx.Client) -> dict[str, Any]:
     return response.json()
 
 
-@pytest.fixture
-def clock(api: httpx.Client) -> Iterator[httpx.Client]:
-    """The client, with the mock's clock put back to 2026-06-15 after the test."""
-    try:
-        yield api
-    finally:
-        assert api.put("/__mock/clock", json={"today": TODAY.isoformat()}).status_code == 200
-
-
 def _set_today(client: httpx.Client, today: str | None) -> dict[str, Any]:
     response = client.put("/__mock/clock", json={"today": today})
     assert response.status_code == 200, response.text

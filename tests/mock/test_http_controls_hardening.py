@@ -229,14 +229,6 @@ def test_a_state_nested_100000_deep_is_400_quickly(api: httpx.Client, body: byte
 
 # --- defects 15 and 16: the clock ---------------------------------------------------------------------------
 
-@pytest.fixture
-def clock(api: httpx.Client) -> Iterator[httpx.Client]:
-    try:
-        yield api
-    finally:
-        assert api.put("/__mock/clock", json={"today": TODAY.isoformat()}).status_code == 200
-
-
 @pytest.mark.parametrize(("body", "field"), [
     (b"{}", "today"),
     (b"[]", "body"),
