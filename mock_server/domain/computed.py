@@ -4,7 +4,7 @@ spec's descriptions (the README lists them)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Any
 
 from ..resources import id_field
 from ..storage import Row, Store

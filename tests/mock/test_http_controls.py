@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ import pytest
 
 from mockhttp import create, view
 from mockworld import (
-    CERT_1, ENROLLMENT_2, FIRE, MISSING, SESSION_NEXT, SUB_1, TODAY, create_body,
+    CERT_1, ENROLLMENT_2, FIRE, MISSING, SESSION_NEXT, SUB_1, create_body,
 )
 
 pytestmark = pytest.mark.http
