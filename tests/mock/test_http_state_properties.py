@@ -203,6 +203,20 @@ def entity_path(segment: str, verb: str, entity_id: str) -> str:
     return f"/v2/{segment}/{verb}/{urllib.parse.quote(entity_id, safe='')}"
 
 
+def first_difference(before: Any, after: Any, path: str = "") -> str:
+    """Where two JSON documents first differ, as `path: before -> after` (for failure messages)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after), key=str):
+            if before.get(key, "<absent>") != after.get(key, "<absent>"):
+                return first_difference(before.get(key, "<absent>"), after.get(key, "<absent>"), f"{path}.{key}")
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for position, (left, right) in enumerate(zip(before, after)):
+            if left != right:
+                return first_difference(left, right, f"{path}[{position}]")
+    shown = [json.dumps(value)[:120] for value in (before, after)]
+    return f"{path or '(document)'}: {shown[0]} -> {shown[1]}"
+
+
 def _excerpt(response: httpx.Response) -> str:
     return response.text[:EXCERPT_CHARS]
 
@@ -264,7 +278,8 @@ class MockStateMachine(RuleBasedStateMachine):
         export, clock = self._export_after(call), self._clock()
         if status >= 400 or call.reads_only:
             if export != self.export:
-                self._fail(call, response, f"the call answered {status} yet the export changed")
+                self._fail(call, response, f"the call answered {status} yet the export changed: "
+                                           f"{first_difference(self.export, export)}")
             if clock != self.clock:
                 self._fail(call, response, f"the call answered {status} yet the clock changed: {self.clock} -> {clock}")
         self.export, self.clock = export, clock
@@ -491,7 +506,8 @@ class MockStateMachine(RuleBasedStateMachine):
     def reset(self) -> None:
         response = self.send(Call("POST", "/__mock/reset"))
         if response.status_code == 200 and self.clock["today"] == START_TODAY and self.export != self.start_export:
-            self._fail(Call("POST", "/__mock/reset"), response, "a reset at the start's date did not give back its export")
+            self._fail(Call("POST", "/__mock/reset"), response, "a reset at the start's date did not give back its "
+                       f"export: {first_difference(self.start_export, self.export)}")
 
     @rule(data=st.data())
     def import_a_previous_export(self, data: st.DataObject) -> None:
@@ -513,7 +529,8 @@ class MockStateMachine(RuleBasedStateMachine):
         response = self.send(call)
         if response.status_code == 200:
             if self.export != document:
-                self._fail(call, response, "an imported export was not exported back unchanged")
+                self._fail(call, response, "an imported export was not exported back unchanged: "
+                                           f"{first_difference(document, self.export)}")
             self.exports.append(self.export)
 
     @rule(kind=st.sampled_from(["empty object", "typo in entities", "entities a list", "a list", "unknown key",
