@@ -668,14 +668,16 @@ class SkewedReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def wait_until_answering(server: Server, budget: Budget) -> bool:
+def wait_until_answering(server: Server, budget: Budget) -> str:
     """After a call timed out the mock is still busy with it: wait (within the budget) until
-    health answers, so that the next figure is not that call's tail."""
+    health answers, so that the next figure is not that call's tail. Says how long that took
+    (the call's true duration is at least its timeout plus that)."""
+    started = time.perf_counter()
     while budget.remaining() > 0:
         elapsed, _, _ = timed("GET", f"{server.base_url}/__mock/health", timeout=budget.timeout(30.0))
         if elapsed is not None:
-            return True
-    return False
+            return f"the mock answered health again {time.perf_counter() - started:,.0f} s later"
+    return "the mock was still busy at the end of the budget"
 
 
 def invalidate_derived(server: Server, action_id: str, round_number: int, budget: Budget) -> None:
@@ -693,8 +695,7 @@ def measure_query(settings: Settings, server: Server, body: dict[str, Any], budg
     allowed_s = budget.timeout(settings.skew_call_timeout_s)
     cold, status, headers = timed("POST", url, body, timeout=allowed_s)
     if cold is None:
-        wait_until_answering(server, budget)
-        return QueryTiming(None, note=f"cold call timed out (> {allowed_s:.0f} s)")
+        return QueryTiming(None, note=f"cold call timed out (> {allowed_s:g} s); {wait_until_answering(server, budget)}")
     if status != 200:  # e.g. a sort the spec does not allow: say so, measure nothing more
         return QueryTiming(cold, note=f"answered {status}, not 200: not measured")
     total = next((value for name, value in headers.items() if name.lower() == "x-pagination-total-count"), "-")
@@ -703,8 +704,7 @@ def measure_query(settings: Settings, server: Server, body: dict[str, Any], budg
     while len(timing.repeats_ms) < settings.skew_repeats and time.monotonic() < until and budget.remaining() > 0:
         elapsed, _, _ = timed("POST", url, body, timeout=budget.timeout(settings.skew_call_timeout_s))
         if elapsed is None:
-            timing.note = "a repeated call timed out"
-            wait_until_answering(server, budget)
+            timing.note = f"a repeated call timed out; {wait_until_answering(server, budget)}"
             break
         timing.repeats_ms.append(elapsed)
     return timing
@@ -1007,13 +1007,14 @@ def print_targets(servers: ServersReport | None, large: LargeReport | None, skew
     if skewed is not None:
         for name, timing in skewed.queries.items():
             p50 = percentile(timing.repeats_ms, 50) if timing.repeats_ms else None
-            figures = (f"p50 {p50:,.1f} ms, cold {_ms(timing.cold_ms)} ms" if p50 is not None
-                       else f"cold {_ms(timing.cold_ms)} ms; {timing.note}")
+            cold = "timed out" if timing.cold_ms is None else f"{timing.cold_ms:,.1f} ms"
+            figures = f"p50 {p50:,.1f} ms, cold {cold}" if p50 is not None else f"cold {cold}; {timing.note}"
             print(f"  {verdict(p50 is not None and p50 < SKEWED_TARGET_MS)}  skewed action-subscription {name}, "
                   f"per-page 100: {figures} (p50 < {SKEWED_TARGET_MS:g} ms)")
         p99 = skewed.health_import.p(99)
+        shown = "not measured" if p99 is None else f"{p99:,.1f} ms"
         print(f"  {verdict(p99 is not None and p99 < SKEWED_TARGET_MS and not skewed.health_import.timed_out)}  "
-              f"/__mock/health p99 during a {skewed.import_mb:,.0f} MB import: {_ms(p99)} ms (< {SKEWED_TARGET_MS:g} ms)")
+              f"/__mock/health p99 during a {skewed.import_mb:,.0f} MB import: {shown} (< {SKEWED_TARGET_MS:g} ms)")
 
 
 def main(argv: list[str] | None = None) -> int:
