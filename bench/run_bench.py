@@ -17,10 +17,21 @@ Part 2 loads the mock with 100,000 action-sessions (with dates and enrollments),
 load, measures index at per-page 100 (unfiltered, filtered by action_id, sorted by
 -date_begin) and the mock process's resident memory.
 
-Usage (from the repository root, in its virtualenv; needs `wrk`):
+Part 3 (skewed) loads, by PUT /__mock/state, the 100,000 sessions plus a skewed set
+(`bench/skewed_data.py`: 42,000 action-subscriptions and 42,000 certificates over 35 people,
+31,500 certificate-actions, statuses NEW/VALID/EXPIRING/EXPIRED), with the clock fixed. It times
+action-subscription/index at per-page 100 with `{"sort": "office_name"}` and with
+`{"filter": {"status": "EXPIRING"}}`: the first call after a write (cold) apart, then repeated
+calls (p50/p99); then /__mock/health latency at rest and while a ~50 MB PUT /__mock/state runs in
+another thread (p50/p99 and their ratios). Every call has a timeout and is reported "timed out"
+when it runs over; the part stops at a total budget (`--skewed-budget`, default 600 s). It needs
+no wrk.
 
-    python bench/run_bench.py            # 10 s per scenario
+Usage (from the repository root, in its virtualenv; parts 1 and 2 need `wrk`):
+
+    python bench/run_bench.py            # 10 s per scenario, then the skewed part
     python bench/run_bench.py --quick    # 3 s per scenario
+    python bench/run_bench.py --skewed   # only part 3 (the same as --part skewed)
     python bench/run_bench.py --help
 
 Targets are printed as PASS/MISS and never fail the run.
@@ -29,7 +40,9 @@ Targets are printed as PASS/MISS and never fail the run.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import math
 import os
 import platform
 import select
@@ -38,6 +51,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -51,7 +65,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import baselines, large_data  # noqa: E402
+from bench import baselines, large_data, skewed_data  # noqa: E402
 
 TOKEN = baselines.DEFAULT_TOKEN
 DEFAULT_SEED = ROOT / "mock_server" / "seed" / "default.yaml"
@@ -60,6 +74,7 @@ SCENARIO_NAMES = ("view", "index", "create")
 THROUGHPUT_TARGET = 0.60  # mock view and index >= 60 % of the empty Connexion app's req/s
 LATENCY_TARGET_MS = 50.0  # index over the large state, per-page 100, p50
 RSS_TARGET_MB = 500.0  # the mock's resident memory with the large state
+SKEWED_TARGET_MS = 100.0  # part 3: searches on computed fields p50, and health p99 during an import
 START_TIMEOUT_S = 60.0
 LOAD_TIMEOUT_S = 1800.0
 
@@ -80,6 +95,12 @@ class Settings:
     rounds: int  # part 1 runs this many times; each server and scenario's best round is shown
     shape: large_data.Shape
     parts: tuple[str, ...]
+    skew: skewed_data.SkewShape = skewed_data.SkewShape()
+    skew_call_timeout_s: float = 120.0  # one index or health call of part 3
+    skew_budget_s: float = 600.0  # the whole of part 3
+    skew_repeats: int = 30  # repeated calls per query, at most ...
+    skew_repeat_s: float = 30.0  # ... and for at most this long
+    import_mb: float = 50.0  # size of the import that runs while health is measured
 
 
 @dataclass(frozen=True)
@@ -565,6 +586,260 @@ def run_large(settings: Settings, workdir: Path) -> LargeReport:
         stop_server(server)
 
 
+# --- part 3: the skewed state -----------------------------------------------------------------
+
+SKEW_TODAY = dt.date(2026, 6, 15)  # the mock's fixed clock, and the generator's `today`
+# `office_name` is computed (from the directory); the spec may not allow it as a sort of
+# action-subscription, so the filter on it is measured too: both are searches on a computed field.
+SKEW_QUERIES = {
+    "sort office_name": {"sort": "office_name", "per-page": 100},
+    "filter office_name": {"filter": {"office_name": "Rome North Site"}, "per-page": 100},
+    "filter status EXPIRING": {"filter": {"status": "EXPIRING"}, "per-page": 100},
+}
+HEALTH_AT_REST_CALLS = 200
+HEALTH_POLL_INTERVAL_S = 0.01
+
+
+class Budget:
+    """The time left to part 3; every call's timeout is bounded by it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.0)
+
+    def timeout(self, per_call_s: float) -> float:
+        return max(min(per_call_s, self.remaining()), 0.1)
+
+
+def timed(method: str, url: str, body: Any = None, raw: bytes | None = None,
+          timeout: float = 60.0) -> tuple[float | None, int | None, dict[str, str]]:
+    # (the body of a 4xx is parsed by `call` too: every answer of the mock is JSON)
+    """(milliseconds, status, headers) of one call; (None, None, {}) when it timed out."""
+    started = time.perf_counter()
+    try:
+        status, _, headers = call(method, url, body, raw=raw, timeout=timeout)
+    except (TimeoutError, socket.timeout):
+        return None, None, {}
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, (TimeoutError, socket.timeout)):
+            return None, None, {}
+        raise
+    return (time.perf_counter() - started) * 1000, status, headers
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (`share` in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(share / 100 * len(ordered)) - 1, 0)]
+
+
+@dataclass
+class QueryTiming:
+    cold_ms: float | None  # None: timed out
+    repeats_ms: list[float] = field(default_factory=list)
+    total: str = "-"  # X-Pagination-Total-Count of the answer
+    note: str = ""
+
+
+@dataclass
+class HealthTiming:
+    calls_ms: list[float] = field(default_factory=list)
+    timed_out: int = 0
+
+    def p(self, share: float) -> float | None:
+        return percentile(self.calls_ms, share) if self.calls_ms else None
+
+
+@dataclass
+class SkewedReport:
+    counts: dict[str, int]
+    expected_statuses: dict[str, int]
+    json_mb: float
+    generate_s: float
+    load_s: float | None
+    queries: dict[str, QueryTiming] = field(default_factory=dict)
+    health_rest: HealthTiming = field(default_factory=HealthTiming)
+    health_import: HealthTiming = field(default_factory=HealthTiming)
+    import_mb: float = 0.0
+    import_s: float | None = None
+    import_status: str = "-"
+    skipped: list[str] = field(default_factory=list)
+
+
+def wait_until_answering(server: Server, budget: Budget) -> str:
+    """After a call timed out the mock is still busy with it: wait (within the budget) until
+    health answers, so that the next figure is not that call's tail. Says how long that took
+    (the call's true duration is at least its timeout plus that)."""
+    started = time.perf_counter()
+    while budget.remaining() > 0:
+        elapsed, _, _ = timed("GET", f"{server.base_url}/__mock/health", timeout=budget.timeout(30.0))
+        if elapsed is not None:
+            return f"the mock answered health again {time.perf_counter() - started:,.0f} s later"
+    return "the mock was still busy at the end of the budget"
+
+
+def invalidate_derived(server: Server, action_id: str, round_number: int, budget: Budget) -> None:
+    """A write of a stored field: the mock drops what it keeps of derived values and orders, so
+    the next search is cold."""
+    url = f"{server.base_url}/v2/action/update/{action_id}?access-token={TOKEN}"
+    elapsed, status, _ = timed("PUT", url, {"description": f"bench write {round_number}"},
+                               timeout=budget.timeout(120.0))
+    if elapsed is None or status != 200:
+        raise RuntimeError(f"the invalidating write answered {status if elapsed is not None else 'nothing (timed out)'}")
+
+
+def measure_query(settings: Settings, server: Server, body: dict[str, Any], budget: Budget) -> QueryTiming:
+    url = f"{server.base_url}/v2/action-subscription/index?access-token={TOKEN}"
+    allowed_s = budget.timeout(settings.skew_call_timeout_s)
+    cold, status, headers = timed("POST", url, body, timeout=allowed_s)
+    if cold is None:
+        return QueryTiming(None, note=f"cold call timed out (> {allowed_s:g} s); {wait_until_answering(server, budget)}")
+    if status != 200:  # e.g. a sort the spec does not allow: say so, measure nothing more
+        return QueryTiming(cold, note=f"answered {status}, not 200: not measured")
+    total = next((value for name, value in headers.items() if name.lower() == "x-pagination-total-count"), "-")
+    timing = QueryTiming(cold, total=total)
+    until = time.monotonic() + settings.skew_repeat_s
+    while len(timing.repeats_ms) < settings.skew_repeats and time.monotonic() < until and budget.remaining() > 0:
+        elapsed, _, _ = timed("POST", url, body, timeout=budget.timeout(settings.skew_call_timeout_s))
+        if elapsed is None:
+            timing.note = f"a repeated call timed out; {wait_until_answering(server, budget)}"
+            break
+        timing.repeats_ms.append(elapsed)
+    return timing
+
+
+def health_at_rest(server: Server, budget: Budget) -> HealthTiming:
+    timing = HealthTiming()
+    for _ in range(HEALTH_AT_REST_CALLS):
+        elapsed, _, _ = timed("GET", f"{server.base_url}/__mock/health", timeout=budget.timeout(30.0))
+        if elapsed is None:
+            timing.timed_out += 1
+        else:
+            timing.calls_ms.append(elapsed)
+    return timing
+
+
+def import_payload(import_mb: float) -> bytes:
+    """A sessions state of about `import_mb` MB (large_data's shape, fewer actions)."""
+    per_action = len(large_data.build(large_data.Shape(actions=10)).to_json()) / 10
+    actions = max(1, round(import_mb * 1e6 / per_action))
+    return large_data.build(large_data.Shape(actions=actions)).to_json()
+
+
+def health_during_import(settings: Settings, server: Server, payload: bytes, budget: Budget,
+                         report: SkewedReport) -> None:
+    """Health polled every 10 ms from this thread while another thread PUTs `payload`."""
+    outcome: dict[str, Any] = {}
+
+    def put() -> None:
+        started = time.perf_counter()
+        try:
+            status = call("PUT", f"{server.base_url}/__mock/state", raw=payload, timeout=budget.timeout(LOAD_TIMEOUT_S))[0]
+            outcome["status"] = str(status)
+        except (TimeoutError, socket.timeout, urllib.error.URLError) as error:
+            outcome["status"] = f"no answer ({error})"
+        outcome["seconds"] = time.perf_counter() - started
+
+    importer = threading.Thread(target=put, daemon=True)
+    importer.start()
+    while importer.is_alive() and budget.remaining() > 0:
+        elapsed, _, _ = timed("GET", f"{server.base_url}/__mock/health", timeout=budget.timeout(settings.skew_call_timeout_s))
+        if elapsed is None:
+            report.health_import.timed_out += 1
+        else:
+            report.health_import.calls_ms.append(elapsed)
+        time.sleep(HEALTH_POLL_INTERVAL_S)
+    importer.join(timeout=budget.remaining())
+    report.import_s = outcome.get("seconds")
+    report.import_status = outcome.get("status", "still running at the end of the budget")
+
+
+def run_skewed(settings: Settings, workdir: Path) -> SkewedReport:
+    budget = Budget(settings.skew_budget_s)
+    started = time.perf_counter()
+    state = skewed_data.build(SKEW_TODAY, settings.skew, settings.shape)
+    payload = state.to_json()
+    report = SkewedReport(state.counts(), dict(state.expected_statuses), len(payload) / 1e6,
+                          time.perf_counter() - started, None)
+    action_id = state.action_ids[0]
+    del state
+    progress(f"skewed state generated: {report.json_mb:.1f} MB JSON in {report.generate_s:.1f} s; loading ...")
+    server = start_server("mock", mock_argv([*_empty_mock_args(workdir), "--today", SKEW_TODAY.isoformat()]))
+    try:
+        load_started = time.perf_counter()
+        try:
+            status, answer, _ = call("PUT", f"{server.base_url}/__mock/state", raw=payload,
+                                     timeout=budget.timeout(LOAD_TIMEOUT_S))
+        except (TimeoutError, socket.timeout, urllib.error.URLError):
+            report.skipped.append("everything: the load timed out")
+            return report
+        del payload
+        if status != 200:
+            raise RuntimeError(f"PUT /__mock/state answered {status}: {str(answer)[:500]}")
+        report.load_s = time.perf_counter() - load_started
+        progress(f"loaded in {report.load_s:.1f} s")
+        report.health_rest = health_at_rest(server, budget)
+        for round_number, (name, body) in enumerate(SKEW_QUERIES.items()):
+            if budget.remaining() <= 0:
+                report.skipped.append(name)
+                continue
+            invalidate_derived(server, action_id, round_number, budget)
+            report.queries[name] = timing = measure_query(settings, server, body, budget)
+            cold = f"{timing.cold_ms:,.0f} ms" if timing.cold_ms is not None else "timed out"
+            progress(f"skewed {name:<24} cold {cold}, {len(timing.repeats_ms)} repeated calls")
+        if budget.remaining() <= 0:
+            report.skipped.append("health during an import")
+            return report
+        progress(f"building a ~{settings.import_mb:g} MB import ...")
+        import_document = import_payload(settings.import_mb)
+        report.import_mb = len(import_document) / 1e6
+        health_during_import(settings, server, import_document, budget, report)
+        return report
+    finally:
+        stop_server(server)
+
+
+def _ms(value: float | None) -> str:
+    return "timed out" if value is None else f"{value:,.1f}"
+
+
+def print_skewed(settings: Settings, report: SkewedReport) -> None:
+    print(f"\n== Part 3: skewed data ({settings.skew.actions:,} actions x {settings.skew.persons} people, "
+          f"plus {settings.shape.actions:,} actions x {settings.shape.sessions_per_action} sessions); "
+          f"clock fixed at {SKEW_TODAY}")
+    print("entities: " + ", ".join(f"{segment} {count:,}" for segment, count in report.counts.items()))
+    print("skewed subscriptions by status (as generated): "
+          + ", ".join(f"{status} {count:,}" for status, count in sorted(report.expected_statuses.items())))
+    print(f"state JSON: {report.json_mb:,.1f} MB, generated in {report.generate_s:.1f} s; "
+          f"load (PUT /__mock/state): {_ms(report.load_s * 1000 if report.load_s is not None else None)} ms")
+    print(f"per call timeout {settings.skew_call_timeout_s:g} s; repeated calls: up to {settings.skew_repeats} "
+          f"within {settings.skew_repeat_s:g} s; budget {settings.skew_budget_s:g} s\n")
+    rows = []
+    for name, timing in report.queries.items():
+        repeats = timing.repeats_ms
+        rows.append([name, _ms(timing.cold_ms), str(len(repeats)),
+                     _ms(percentile(repeats, 50)) if repeats else "-", _ms(percentile(repeats, 99)) if repeats else "-",
+                     timing.total, timing.note or "-"])
+    print(table(["action-subscription/index, per-page 100", "cold ms", "repeats", "p50 ms", "p99 ms",
+                 "total count", "note"], rows))
+    print()
+    rest, busy = report.health_rest, report.health_import
+    rows = [["at rest", str(len(rest.calls_ms)), _ms(rest.p(50)), _ms(rest.p(99)),
+             _ms(max(rest.calls_ms) if rest.calls_ms else None), str(rest.timed_out)],
+            [f"during a {report.import_mb:,.1f} MB import", str(len(busy.calls_ms)), _ms(busy.p(50)), _ms(busy.p(99)),
+             _ms(max(busy.calls_ms) if busy.calls_ms else None), str(busy.timed_out)]]
+    print(table(["GET /__mock/health", "calls", "p50 ms", "p99 ms", "max ms", "timed out"], rows))
+    if rest.calls_ms and busy.calls_ms:
+        print(f"ratio during import / at rest: p50 {busy.p(50) / rest.p(50):,.1f}x, "
+              f"p99 {busy.p(99) / rest.p(99):,.1f}x")
+    print(f"the import: {report.import_status} in "
+          f"{_ms(report.import_s * 1000 if report.import_s is not None else None)} ms")
+    if report.skipped:
+        print("not measured (budget spent): " + ", ".join(report.skipped))
+
+
 # --- printing ---------------------------------------------------------------------------------
 
 
@@ -593,7 +868,8 @@ def print_environment(settings: Settings) -> None:
 
     packages = ", ".join(f"{p} {version(p)}" for p in ("connexion", "starlette", "uvicorn", "uvloop", "httptools"))
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; {packages}")
-    print(f"load generator: {wrk_version(settings.wrk)}")
+    if settings.wrk:
+        print(f"load generator: {wrk_version(settings.wrk)}")
     print("servers: uvicorn, 1 process, 127.0.0.1, access log off, log level warning")
 
 
@@ -680,22 +956,39 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--actions", type=int, default=1000, help="part 2: actions (default 1000)")
     parser.add_argument("--sessions-per-action", type=int, default=100,
                         help="part 2: sessions per action (default 100)")
-    parser.add_argument("--part", choices=("all", "servers", "large"), default="all")
+    parser.add_argument("--part", choices=("all", "servers", "large", "skewed"), default="all")
+    parser.add_argument("--skewed", action="store_true", help="run only part 3, the skewed data (= --part skewed)")
+    parser.add_argument("--skewed-budget", type=float, default=600.0,
+                        help="part 3: seconds for the whole part; what is left unmeasured is reported (default 600)")
+    parser.add_argument("--skewed-timeout", type=float, default=120.0,
+                        help="part 3: seconds one call may take before it is reported as timed out (default 120)")
+    parser.add_argument("--skewed-repeats", type=int, default=30,
+                        help="part 3: repeated calls per query after the cold one (default 30, within 30 s)")
+    parser.add_argument("--skewed-actions", type=int, default=1200, help="part 3: actions of the skewed set (default 1200)")
+    parser.add_argument("--skewed-persons", type=int, default=35, help="part 3: people of the skewed set (default 35)")
+    parser.add_argument("--import-mb", type=float, default=50.0,
+                        help="part 3: size of the import that runs while health is measured (default 50)")
     parser.add_argument("--wrk", help="path of the wrk binary (default: wrk on PATH)")
     args = parser.parse_args(argv)
+    part = "skewed" if args.skewed else args.part
+    parts = ("servers", "large", "skewed") if part == "all" else (part,)
     duration = args.duration or (3.0 if args.quick else 10.0)
     warmup = args.warmup if args.warmup is not None else 1.0
+    needs_wrk = "servers" in parts or "large" in parts
     return Settings(
-        wrk=find_wrk(args.wrk), threads=args.threads, connections=args.connections, duration_s=duration,
+        wrk=find_wrk(args.wrk) if needs_wrk else "", threads=args.threads, connections=args.connections, duration_s=duration,
         warmup_s=warmup, timeout_s=args.timeout, large_connections=args.large_connections,
         large_duration_s=args.large_duration or duration, large_load=args.large_load,
         rounds=args.rounds or (1 if args.quick else 3),
         shape=large_data.Shape(actions=args.actions, sessions_per_action=args.sessions_per_action),
-        parts=("servers", "large") if args.part == "all" else (args.part,),
+        parts=parts,
+        skew=skewed_data.SkewShape(actions=args.skewed_actions, persons=args.skewed_persons),
+        skew_call_timeout_s=args.skewed_timeout, skew_budget_s=args.skewed_budget, skew_repeats=args.skewed_repeats,
+        import_mb=args.import_mb,
     )
 
 
-def print_targets(servers: ServersReport | None, large: LargeReport | None) -> None:
+def print_targets(servers: ServersReport | None, large: LargeReport | None, skewed: SkewedReport | None = None) -> None:
     print("\n== Targets (reported, not asserted)")
     if servers is not None:
         for scenario in ("view", "index"):
@@ -711,13 +1004,24 @@ def print_targets(servers: ServersReport | None, large: LargeReport | None) -> N
                   f"{name}: p50 {r.p50_ms:,.1f} ms (< {LATENCY_TARGET_MS:g} ms)")
         rss = max(large.rss_after_load_mb, large.rss_after_queries_mb)
         print(f"  {verdict(rss < RSS_TARGET_MB)}  mock RSS with that data: {rss:,.0f} MB (< {RSS_TARGET_MB:g} MB)")
+    if skewed is not None:
+        for name, timing in skewed.queries.items():
+            p50 = percentile(timing.repeats_ms, 50) if timing.repeats_ms else None
+            cold = "timed out" if timing.cold_ms is None else f"{timing.cold_ms:,.1f} ms"
+            figures = f"p50 {p50:,.1f} ms, cold {cold}" if p50 is not None else f"cold {cold}; {timing.note}"
+            print(f"  {verdict(p50 is not None and p50 < SKEWED_TARGET_MS)}  skewed action-subscription {name}, "
+                  f"per-page 100: {figures} (p50 < {SKEWED_TARGET_MS:g} ms)")
+        p99 = skewed.health_import.p(99)
+        shown = "not measured" if p99 is None else f"{p99:,.1f} ms"
+        print(f"  {verdict(p99 is not None and p99 < SKEWED_TARGET_MS and not skewed.health_import.timed_out)}  "
+              f"/__mock/health p99 during a {skewed.import_mb:,.0f} MB import: {shown} (< {SKEWED_TARGET_MS:g} ms)")
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # in step with the progress lines
     print_environment(settings)
-    servers = large = None
+    servers = large = skewed = None
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         if "servers" in settings.parts:
             servers = run_servers(settings, Path(tmp))
@@ -725,7 +1029,10 @@ def main(argv: list[str] | None = None) -> int:
         if "large" in settings.parts:
             large = run_large(settings, Path(tmp))
             print_large(settings, large)
-    print_targets(servers, large)
+        if "skewed" in settings.parts:
+            skewed = run_skewed(settings, Path(tmp))
+            print_skewed(settings, skewed)
+    print_targets(servers, large, skewed)
     return 0
 
 

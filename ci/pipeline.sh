@@ -9,13 +9,18 @@
 #                                 the Schemathesis command line against it over HTTP; stop it
 #   ci/pipeline.sh conformance    the contract suite against $CONTRACT_TARGET_URL (read-only unless
 #                                 CONTRACT_ALLOW_WRITES=1)
+#   ci/pipeline.sh fuzz           start the mock; the stock Schemathesis command line (no project
+#                                 config or hooks) against it, randomized, every phase, for
+#                                 FUZZ_SECONDS; then every resource's index and the export must
+#                                 still answer 200
 #   ci/pipeline.sh mutation       the contract suite against every faulty variant of the mock
 #                                 (tests/mutation; ~15 min on 2 cores, so nightly, not in `all`)
-#   ci/pipeline.sh all            setup, lint, test, contract-http (what .ci/run does)
+#   ci/pipeline.sh all            setup, lint, test, contract-http, fuzz (what .ci/run does)
 #
 # Settings (environment): VENV (default .venv), PYTHON (default python3), REPORTS (default
 # reports/), CONTRACT_TARGET_URL, CONTRACT_TOKEN, CONTRACT_TENANT_ID, CONTRACT_SUBTENANT_ID,
-# CONTRACT_RESOURCE_IDS, CONTRACT_ALLOW_WRITES, CONTRACT_PROFILE (quick | thorough).
+# CONTRACT_RESOURCE_IDS, CONTRACT_ALLOW_WRITES, CONTRACT_PROFILE (quick | thorough),
+# FUZZ_SECONDS (the fuzz step's time budget, default 180), FUZZ_SEED (replay a fuzz run's seed).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,7 +64,7 @@ run_tests() {
 }
 
 start_mock() {
-  local log="$REPORTS/mock-server.log"
+  local log="$REPORTS/${1:-mock-server}.log"  # the mock's own log, kept with the reports
   "$PY" -m mock_server --port 0 --log-level warning >"$log" 2>&1 &
   MOCK_PID=$!
   trap 'kill "$MOCK_PID" 2>/dev/null || true' EXIT
@@ -93,6 +98,76 @@ contract_http() {
   return "$status"
 }
 
+# The fuzz step's budget is Schemathesis' own `--max-time`: fuzzing and stateful testing repeat
+# until it is spent, and a run that spends it ends normally (exit 0 unless a check failed). The
+# `timeout` around it only catches a run that hangs (e.g. on a mock that stopped answering); that
+# is reported as such, never as a pass.
+FUZZ_HANG_GRACE_S=120
+
+fuzz() {
+  local seconds="${FUZZ_SECONDS:-180}"
+  # A fresh seed each run, printed, so that a failure can be replayed with FUZZ_SEED.
+  local seed="${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+  local st_bin reports workdir
+  st_bin="$(cd "$VENV" && pwd)/bin/st"
+  reports="$(cd "$REPORTS" && pwd)"
+  # Outside the checkout, so that Schemathesis finds no schemathesis.toml (it looks in the working
+  # directory and its parents up to a git root) and imports no project hooks.
+  workdir="$(mktemp -d)"
+  local dir="$workdir"
+  while [ "$dir" != "/" ]; do
+    if [ -e "$dir/schemathesis.toml" ]; then
+      echo "fuzz: $dir/schemathesis.toml would configure the stock run; refusing" >&2
+      return 1
+    fi
+    dir="$(dirname "$dir")"
+  done
+  step "fuzz: start the mock as a real server on loopback"
+  start_mock mock-server-fuzz
+  step "fuzz: stock st run against $MOCK_URL: seed $seed, budget ${seconds}s, every phase, check not_a_server_error"
+  echo "replay: FUZZ_SEED=$seed FUZZ_SECONDS=$seconds bash ci/pipeline.sh fuzz"
+  local status=0
+  (
+    cd "$workdir"
+    env -u SCHEMATHESIS_HOOKS timeout --kill-after=30 "$((seconds + FUZZ_HANG_GRACE_S))" \
+      "$st_bin" run "$MOCK_URL/openapi.json" \
+      --header "Authorization: Bearer mock-token" \
+      --seed "$seed" --max-time "$seconds" \
+      --phases examples,coverage,fuzzing,stateful \
+      --checks not_a_server_error \
+      --generation-database none --request-timeout 60 \
+      --report junit --report-junit-path "$reports/fuzz.xml"
+  ) || status=$?
+  case "$status" in
+    0) echo "fuzz: no server error in ${seconds}s (seed $seed)" ;;
+    1) echo "fuzz: Schemathesis reported failures (server errors, or a phase that errored; see above and $REPORTS/fuzz.xml); seed $seed" >&2 ;;
+    124|137) echo "fuzz: st did not finish within ${seconds}s + ${FUZZ_HANG_GRACE_S}s: it hung (exit $status), not a pass; seed $seed" >&2 ;;
+    *) echo "fuzz: st could not run (exit $status); seed $seed" >&2 ;;
+  esac
+  if [ "$status" -eq 0 ] && ! "$PY" - "$reports/fuzz.xml" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+cases = ET.parse(sys.argv[1]).getroot().iter("testcase")
+tested = failed = 0
+for case in cases:
+    tested += 1
+    failed += any(child.tag in ("failure", "error") for child in case)
+print(f"fuzz: JUnit report: {tested} operations, {failed} with a failure")
+sys.exit(0 if tested and not failed else 1)
+PY
+  then
+    echo "fuzz: the JUnit report does not show a clean run" >&2
+    status=1
+  fi
+  step "fuzz: every resource's index and the export still answer 200"
+  "$PY" ci/check_mock_serves.py "$MOCK_URL" mock-token || status=1
+  kill "$MOCK_PID" 2>/dev/null || true
+  wait "$MOCK_PID" 2>/dev/null || true
+  trap - EXIT
+  rm -rf "$workdir"
+  return "$status"
+}
+
 mutation() {
   step "mutation: the contract suite must catch every faulty variant of the mock"
   "$PY" tests/mutation/run_mutants.py --jobs 2
@@ -115,7 +190,8 @@ case "${1:-all}" in
   test) run_tests ;;
   contract-http) contract_http ;;
   conformance) conformance ;;
+  fuzz) fuzz ;;
   mutation) mutation ;;
-  all) setup; lint; run_tests; contract_http ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|conformance|mutation|all]" >&2; exit 2 ;;
+  all) setup; lint; run_tests; contract_http; fuzz ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|fuzz|conformance|mutation|all]" >&2; exit 2 ;;
 esac
