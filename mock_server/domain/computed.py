@@ -35,7 +35,7 @@ class Derivations:
         # Per resource, groups of computed fields that are derived together, by the method that
         # derives them; a search that reads one field computes only its group (a status costs
         # more than a name).
-        self._groups: dict[str, tuple[tuple[frozenset[str] | None, str], ...]] = {
+        self._groups: dict[str, tuple[tuple[frozenset[str], str], ...]] = {
             "action": (
                 (frozenset({"countSubscribed", "countValid", "countScheduled", "countToDo"}), "action_counts"),
                 (frozenset({"office_name", "project_name", "project_type", "owned_active", "parent_active"}),
@@ -46,38 +46,63 @@ class Derivations:
                 (frozenset({"count_subscribed", "count_done", "count_fail", "count_unknown"}), "action_session_counts"),
                 (frozenset({"date_begin", "date_end"}), "action_session_span"),
             ),
-            "action-session-date": ((None, "action_session_date"),),
+            "action-session-date": (
+                (frozenset({"action_id", "action_code", "action_name", "action_type", "office_name", "project_name",
+                            "manager", "assignee", "watcher"}), "action_session_date"),
+            ),
             "certificate": (
                 (frozenset({"date_expire"}), "certificate_expiry_field"),
-                (None, "certificate_context"),
+                (frozenset({"resource_type", "resource_name", "project_name", "subtenant_id", "subtenant_type"}),
+                 "certificate_context"),
             ),
             "action-subscription": (
                 (frozenset({"status"}), "action_subscription_status"),
-                (None, "action_subscription_context"),
+                (frozenset({"action_code", "action_name", "action_type", "subscriber_name", "office_name",
+                            "project_name"}), "action_subscription_context"),
             ),
-            "action-session-subscription": ((None, "action_session_subscription"),),
-            "certificate-action": ((None, "certificate_action"),),
-        }  # a None field set: the group's remaining cheap fields, whatever their names
+            "action-session-subscription": ((frozenset({"action_type"}), "action_session_subscription"),),
+            "certificate-action": (
+                (frozenset({"date_expire", "is_date_inherited", "action_name", "action_code", "action_type",
+                            "resource_id", "certificate_name", "date_release", "office_name"}), "certificate_action"),
+            ),
+        }
 
-        # Derived fields by (segment, id) with the groups computed so far, valid while the store
-        # and the date stay as they were: searches on a computed field read every row's.
-        self._cache: dict[tuple[str, str], tuple[dict[str, Any], set[int]]] = {}
+        # Derived fields by (segment, id), valid while the store and the date stay as they were.
+        self._cache: dict[tuple[str, str], dict[str, Any]] = {}
         self._cache_key: tuple[int, dt.date] | None = None
 
-    def computed(self, segment: str, row: Row, fields: frozenset[str] | set[str] | None = None) -> dict[str, Any]:
-        """The row's computed fields: all of them, or at least those in `fields` (a search
-        projects a row to the fields it reads)."""
+    def _valid_cache(self) -> dict[tuple[str, str], dict[str, Any]]:
         key = (self.store.version, self.clock.today())
         if key != self._cache_key:
             self._cache.clear()
             self._cache_key = key
+        return self._cache
+
+    def computed(self, segment: str, row: Row) -> dict[str, Any]:
+        """Every computed field of the row (cached until the next write or date change)."""
+        cache = self._valid_cache()
         entity = (segment, row[id_field(segment)])
-        values, done = self._cache.get(entity) or self._cache.setdefault(entity, ({}, set()))
-        for position, (names, method) in enumerate(self._groups[segment]):
-            if position not in done and (fields is None or names is None or names & fields):
+        found = cache.get(entity)
+        if found is None:
+            found = cache[entity] = {}
+            for _, method in self._groups[segment]:
+                found.update(getattr(self, method)(row))
+        return found
+
+    def project(self, segment: str, row: Row, fields: set[str]) -> dict[str, Any]:
+        """At least the computed fields among `fields`: only the groups that hold them are
+        derived (a search on a name never computes a status), and nothing is cached."""
+        found = self._valid_cache().get((segment, row[id_field(segment)]))
+        if found is not None:
+            return found
+        values: dict[str, Any] = {}
+        for names, method in self._groups[segment]:
+            if names & fields:
                 values.update(getattr(self, method)(row))
-                done.add(position)
         return values
+
+    def groups(self, segment: str) -> tuple[tuple[frozenset[str], str], ...]:
+        return self._groups[segment]
 
     # --- helpers ------------------------------------------------------------------------
 

@@ -207,7 +207,7 @@ class Domain:
         rows = self.store.table(segment).rows
 
         def project(row: Row) -> Row:
-            derived = self.derive.computed(segment, row, fields)
+            derived = self.derive.project(segment, row, fields)
             return {f: derived[f] if f in derived else row.get(f) for f in fields}
 
         accept = matches(resource, query.filter)

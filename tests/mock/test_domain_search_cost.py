@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from mock_server.domain.computed import Derivations
+from mock_server.domain.computed import DERIVED_WHEN_EMPTY, Derivations
 from mockworld import TODAY, World
 
 
@@ -60,3 +60,18 @@ def test_a_status_reads_only_the_links_of_its_action_and_person(crowded: World, 
     calls = count_calls(monkeypatch, "link_expiry")
     assert world.view("action-subscription", entry["action_subscription_id"])["status"] == "VALID"
     assert calls["n"] == 1  # one link of this action to this person's certificates, of the twenty
+
+
+def test_each_group_of_computed_fields_derives_exactly_the_fields_it_declares() -> None:
+    """A search projects rows through the groups: a group that derived a field it does not
+    declare would give that field only sometimes; together they are the spec's computed fields."""
+    world = World(with_entities=True)
+    derive = world.domain.derive
+    for segment, resource in world.domain.resources.items():
+        rows = list(world.domain.store.table(segment).rows.values())
+        assert rows, f"the small world has no {segment}"
+        declared: set[str] = set()
+        for names, method in derive.groups(segment):
+            assert set(getattr(derive, method)(rows[0])) == names, (segment, method)
+            declared |= names
+        assert declared == set(resource.computed) | (DERIVED_WHEN_EMPTY.get(segment, frozenset())), segment
