@@ -23,11 +23,11 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from jsonschema.exceptions import ValidationError, best_match
 
 from .resources import SEGMENTS, schema_name
-from .validation import schema_validator
+from .validation import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH, schema_validator
 
 # An entity nests at most as deeply as an API request body may: 64 levels, the entity object
 # being level 1. The state document adds three levels around it (itself, `entities`, the list).
-MAX_ENTITY_DEPTH = 64
+MAX_ENTITY_DEPTH = MAX_JSON_DEPTH
 STATE_LEVELS_ABOVE_ENTITIES = 3
 MAX_STATE_DEPTH = MAX_ENTITY_DEPTH + STATE_LEVELS_ABOVE_ENTITIES
 EXCERPT_LENGTH = 100  # characters of a client value an error message may quote
@@ -80,7 +80,22 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+def _bounded_int(literal: str) -> int:
+    # the same bound as an API body's: what the API refuses, an import refuses too
+    digits = len(literal.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        raise ValueError(f"an integer of {digits} digits (at most {MAX_INTEGER_DIGITS})")
+    return int(literal)
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"a number out of range ({excerpt(literal)})")
+    return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_int=_bounded_int, parse_float=_finite_float)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # The state's own levels (the document, `directory`/`entities`, their lists) are parsed here;
 # each value below them (an entity, a project...) in one call of the C decoder. A single call over
@@ -128,7 +143,7 @@ class _PiecewiseParser:
             raise StateError(path_text(path), f"nests more than {MAX_STATE_DEPTH} levels in all") from None
         except json.JSONDecodeError:
             raise
-        except ValueError as error:  # an integer of more than 4300 digits, NaN, Infinity
+        except ValueError as error:  # an integer of more than 20 digits, NaN, Infinity, 1e999
             raise StateError(path_text(path), excerpt(str(error))) from None
         if level - 1 + _depth(value) > MAX_STATE_DEPTH:
             raise StateError(_deepest_path(value, path, MAX_STATE_DEPTH - level + 1),

@@ -172,6 +172,16 @@ def test_a_state_nesting_deeper_than_an_entity_may_is_refused(api: httpx.Client)
     assert _import(api, json.dumps(state).encode()).status_code == 200
 
 
+@pytest.mark.parametrize("literal", ["1" * 21, "-" + "9" * 25, "1e999"])
+def test_a_state_holding_a_number_the_api_would_refuse_is_refused(api: httpx.Client, literal: str) -> None:
+    # The API refuses integer literals of more than 20 digits and infinite numbers; an import of
+    # one would hold a state the API could never have produced.
+    state = _state(api)
+    state["entities"]["action-session"][0]["data"] = {"n": 0}
+    text = json.dumps(state).replace('{"n": 0}', '{"n": ' + literal + '}')
+    _assert_refused(api, text.encode(), "entities.action-session[0]")
+
+
 # --- defect 12: relative dates are seed-file syntax only -----------------------------------------------
 
 def test_strings_that_look_like_relative_dates_survive_export_and_import(api: httpx.Client) -> None:
