@@ -1,0 +1,1 @@
+def routes(*a): return []
