@@ -88,6 +88,7 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
     for path, endpoint, methods in dashboard.routes(workspaces, resources, config.control_token):
         app.add_url_rule(path, path, endpoint, methods=methods)
     # For in-process tests and the command line:
+    app.mock_config = config  # type: ignore[attr-defined]
     app.mock_state = default  # type: ignore[attr-defined]
     app.mock_workspaces = workspaces  # type: ignore[attr-defined]
     app.mock_state_file = state_file  # type: ignore[attr-defined]
