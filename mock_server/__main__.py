@@ -146,14 +146,6 @@ def main(argv: list[str] | None = None) -> int:
     # The access log is the mock's own (mock_server.access: workspace and duration included).
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False))
     server.run(sockets=[sock])
-    state_file = app.mock_state_file  # type: ignore[attr-defined]
-    if state_file is not None:  # after a graceful stop (SIGINT, SIGTERM): the requests are done
-        try:
-            state_file.save()
-        except OSError as error:
-            print(f"mock-4hse: cannot save the state to {state_file.path}: {error}", file=sys.stderr)
-            return 1
-        print(f"4HSE mock: state saved to {state_file.path}", flush=True)
     return 0
 
 

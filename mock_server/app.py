@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from typing import Any
+import logging
+from typing import Any, AsyncIterator
 
 from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
@@ -24,6 +26,8 @@ from .spec import load_spec
 from .state_format import StateChecker
 from .validation import add_input_middleware, validator_map
 from .workspaces import DomainRouter, WorkspaceMiddleware, Workspaces
+
+logger = logging.getLogger("mock_server.persistence")
 
 
 def served_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +63,16 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
     workspaces = Workspaces(default, new_state)
     tokens = security.Tokens(config.tokens, config.users)
 
-    app = AsyncApp(__name__, swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"))
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        if state_file is not None:  # a graceful stop (SIGINT, SIGTERM): the requests are answered
+            try:
+                await run_in_threadpool(state_file.save)
+            except OSError as error:
+                logger.error("cannot save the state to %s: %s", state_file.path, error)
+
+    app = AsyncApp(__name__, lifespan=lifespan, swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"))
     app.add_api(
         served_spec(spec),
         resolver=Resolver(function_resolver=handlers.function_resolver(
