@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from . import controls, dashboard, handlers, problems, security
 from .config import MockConfig
-from .cors import add_cors
+from .cors import add_cors, origin_policy
 from .domain.clock import Clock
 from .domain.service import Domain
 from .persistence import StateFile
@@ -96,9 +96,10 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
         written = await run_in_threadpool(state_file.save)
         return controls.AsciiJSONResponse({"saved": str(config.state_file), "bytes": written})
 
-    for path, endpoint, methods in controls.routes(workspaces, save if state_file else None):
+    origin_allowed = origin_policy(config.cors, config.cors_origins)
+    for path, endpoint, methods in controls.routes(workspaces, save if state_file else None, origin_allowed):
         app.add_url_rule(path, path, endpoint, methods=methods)
-    for path, endpoint, methods in dashboard.routes(workspaces, resources, config.control_token):
+    for path, endpoint, methods in dashboard.routes(workspaces, resources, config.control_token, origin_allowed):
         app.add_url_rule(path, path, endpoint, methods=methods)
     # For in-process tests and the command line:
     app.mock_config = config  # type: ignore[attr-defined]

@@ -32,6 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator
 
+from urllib.parse import urlsplit
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -154,20 +156,40 @@ def _presents_token(request: Request, token: str) -> bool:
     return any(secrets.compare_digest(c.encode("utf-8", "replace"), token.encode("utf-8")) for c in candidates if c)
 
 
-def guarded(endpoint: Endpoint, token: str | None) -> Endpoint:
-    if token is None:
-        return endpoint
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-    async def guarded(request: Request) -> Response:
-        if not _presents_token(request, token):
+
+def foreign_write(request: Request, origin_allowed: Callable[[str], bool]) -> bool:
+    """A write sent by a page of an origin that is neither the mock's own nor one CORS allows.
+    A browser sends a form post or a simple fetch whatever CORS says (CORS only hides the
+    answer), so the controls refuse it themselves; clients that are not browsers send no Origin."""
+    if request.method not in UNSAFE_METHODS:
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    if origin != "null" and urlsplit(origin).netloc == request.headers.get("host", ""):
+        return False  # the mock's own pages (the dashboard, Swagger UI)
+    return not origin_allowed(origin)
+
+
+def guarded(endpoint: Endpoint, token: str | None,
+            origin_allowed: Callable[[str], bool] = lambda origin: False) -> Endpoint:
+    """`endpoint` behind the control token (when set) and the refusal of foreign writes."""
+
+    async def checked(request: Request) -> Response:
+        if token is not None and not _presents_token(request, token):
             return problem(
                 401, "Unauthorized",
                 f"the test controls need the mock's control token, as {CONTROL_TOKEN_HEADER}: TOKEN or Authorization: Bearer TOKEN",
                 CONTROL_TOKEN_HEADER, headers={"WWW-Authenticate": 'Bearer realm="mock-controls"'},
             )
+        if foreign_write(request, origin_allowed):
+            return problem(403, "Forbidden", "the controls refuse writes from pages of origins that CORS does not allow "
+                                             f"(Origin {value_excerpt(request.headers.get('origin'))})", "Origin")
         return await endpoint(request)
 
-    return guarded
+    return checked
 
 
 def clock_date(document: Any) -> dt.date | None:
@@ -286,9 +308,11 @@ async def reset_workspace(state: MockState) -> Response | None:
     return None
 
 
-def routes(registry: Workspaces, saver: Callable[[], Awaitable[Response]] | None = None) -> list[tuple[str, Endpoint, list[str]]]:
+def routes(registry: Workspaces, saver: Callable[[], Awaitable[Response]] | None = None,
+           origin_allowed: Callable[[str], bool] = lambda origin: False) -> list[tuple[str, Endpoint, list[str]]]:
     """The control endpoints; each acts on the workspace of the request (X-Mock-Workspace).
-    `saver`: answers `POST /__mock/save` (None: the mock has no state file)."""
+    `saver`: answers `POST /__mock/save` (None: the mock has no state file). `origin_allowed`:
+    the CORS rule, for the refusal of writes from foreign pages."""
 
     def here() -> Workspace:
         return current_workspace()
@@ -393,4 +417,4 @@ def routes(registry: Workspaces, saver: Callable[[], Awaitable[Response]] | None
         ("/__mock/save", save, ["POST"]),
     ]
     token = registry.default.state.control_token
-    return [(path, guarded(endpoint, token), methods) for path, endpoint, methods in endpoints]
+    return [(path, guarded(endpoint, token, origin_allowed), methods) for path, endpoint, methods in endpoints]

@@ -15,7 +15,8 @@ there, for every path (/v2, the token URL, /__mock/), before any of them sees it
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import re
+from typing import Any, Callable, Iterable
 
 from connexion.middleware import MiddlewarePosition
 from starlette.middleware.cors import CORSMiddleware
@@ -41,6 +42,17 @@ def cors_options(origins: Iterable[str] | None, spec: dict[str, Any]) -> dict[st
         "expose_headers": exposed_headers(spec),
         "max_age": PREFLIGHT_MAX_AGE_S,
     }
+
+
+def origin_policy(enabled: bool, origins: Iterable[str] | None) -> Callable[[str], bool]:
+    """Whether CORS lets a page of `origin` call the mock (the same rule as the middleware's)."""
+    if not enabled:
+        return lambda origin: False
+    if origins is None:
+        local = re.compile(LOCAL_ORIGINS)
+        return lambda origin: local.fullmatch(origin) is not None
+    listed = frozenset(origins)
+    return lambda origin: "*" in listed or origin in listed
 
 
 def add_cors(app: Any, origins: Iterable[str] | None, spec: dict[str, Any]) -> None:

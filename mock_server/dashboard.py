@@ -5,9 +5,9 @@ with their computed counts and statuses (the first DASHBOARD_ROWS, as index answ
 clock with a form that moves it, a reset button, the workspaces, and the recent requests.
 The forms post to `/__mock/ui/clock` and `/__mock/ui/reset`, which answer 303 back to the page.
 
-A form can be posted by any web page the browser visits (forms are not subject to CORS): those
-two endpoints refuse a request whose `Origin` is not the mock's own, or that the browser marks
-`Sec-Fetch-Site: cross-site`.
+A form can be posted by any web page the browser visits (forms are not subject to CORS): like
+every control, those two endpoints refuse a request from a page whose origin is neither the
+mock's own nor one CORS allows (controls.foreign_write).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import datetime as dt
 import html
 import re
 from typing import Any, Awaitable, Callable
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -73,13 +73,14 @@ def _requests(entries: list[LoggedRequest]) -> str:
         return "<p>No API request yet (the log keeps the /v2 calls and the token URL).</p>"
     rows = []
     for entry in entries:
+        shown = entry.as_json()
         target = entry.path + (f"?{entry.query}" if entry.query else "")
         rows.append(
-            f'<tr><td>{html.escape(entry.as_json()["time"][11:23])}</td><td>{html.escape(entry.method)}</td>'
+            f'<tr><td>{html.escape(shown["time"][11:23])}</td><td>{html.escape(entry.method)}</td>'
             f'<td title="{html.escape(target)}">{html.escape(target[:90])}</td>'
             f'<td class="code code-{entry.status // 100}xx">{entry.status}</td><td>{entry.duration_ms:.1f}</td>'
-            f'<td><code>{html.escape(entry.request_body[:EXCERPT_CHARS])}</code></td>'
-            f'<td><code>{html.escape(entry.response_body[:EXCERPT_CHARS])}</code></td></tr>')
+            f'<td><code>{html.escape(shown["request_body"][:EXCERPT_CHARS])}</code></td>'
+            f'<td><code>{html.escape(shown["response_body"][:EXCERPT_CHARS])}</code></td></tr>')
     return ('<table id="requests"><thead><tr><th>time (UTC)</th><th>method</th><th>path</th><th>status</th><th>ms</th>'
             f'<th>request</th><th>answer</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
@@ -151,17 +152,6 @@ def _page_problem(status: int, message: str) -> HTMLResponse:
     return HTMLResponse(body, status)
 
 
-def _cross_site(request: Request) -> bool:
-    """A form posted from a page of another origin (a CSRF attempt on the controls)."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        return True
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin == "null"
-    own = request.headers.get("host", "")
-    return urlsplit(origin).netloc != own
-
-
 async def _form(request: Request) -> dict[str, str]:
     body = b""
     async for chunk in request.stream():
@@ -188,7 +178,8 @@ def _shifted(today: dt.date, days_text: str) -> dt.date:
         raise StateError("days", "moves the clock outside the calendar") from None
 
 
-def routes(registry: Workspaces, resources: dict[str, Resource], control_token: str | None) -> list[tuple[str, Endpoint, list[str]]]:
+def routes(registry: Workspaces, resources: dict[str, Resource], control_token: str | None,
+           origin_allowed: Callable[[str], bool]) -> list[tuple[str, Endpoint, list[str]]]:
     def shown(name: str | None) -> Workspace | None:
         return registry.get(name or DEFAULT_WORKSPACE)
 
@@ -200,8 +191,6 @@ def routes(registry: Workspaces, resources: dict[str, Resource], control_token: 
         return HTMLResponse(await run_in_threadpool(render_page, registry, workspace, resources))
 
     async def posted(request: Request) -> tuple[Workspace, dict[str, str]] | Response:
-        if _cross_site(request):
-            return _page_problem(403, "the dashboard's forms are accepted only from the dashboard itself")
         try:
             form = await _form(request)
         except StateError as error:
@@ -249,4 +238,4 @@ def routes(registry: Workspaces, resources: dict[str, Resource], control_token: 
         ("/__mock/ui/clock", clock, ["POST"]),
         ("/__mock/ui/reset", reset, ["POST"]),
     ]
-    return [(path, guarded(endpoint, control_token), methods) for path, endpoint, methods in endpoints]
+    return [(path, guarded(endpoint, control_token, origin_allowed), methods) for path, endpoint, methods in endpoints]

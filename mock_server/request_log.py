@@ -11,7 +11,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from starlette.types import Message, Receive, Scope, Send
@@ -23,25 +23,33 @@ MAX_LISTED = 500  # entries one listing answers at most (?limit=)
 _sequence = itertools.count(1)  # one numbering for every workspace: ids order all requests
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LoggedRequest:
+    """One request and its answer. The bodies are kept as their first bytes, turned into text
+    only when listed: recording stays cheap on the request's path."""
+
     id: int
     time: float  # seconds since the epoch, when the answer ended
     workspace: str
     method: str
     path: str
     query: str
-    request_body: str  # an excerpt
+    request_head: bytes
     request_bytes: int
     status: int
-    response_body: str  # an excerpt
+    response_head: bytes
     response_bytes: int
     duration_ms: float
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["time"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.time)) + f".{int(self.time % 1 * 1000):03d}Z"
-        return data
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.time)) + f".{int(self.time % 1 * 1000):03d}Z"
+        return {
+            "id": self.id, "time": stamp, "workspace": self.workspace, "method": self.method, "path": self.path,
+            "query": self.query, "request_body": body_excerpt(self.request_head, self.request_bytes),
+            "request_bytes": self.request_bytes, "status": self.status,
+            "response_body": body_excerpt(self.response_head, self.response_bytes),
+            "response_bytes": self.response_bytes, "duration_ms": self.duration_ms,
+        }
 
 
 def body_excerpt(head: bytes, total: int) -> str:
@@ -63,9 +71,6 @@ class _Capture:
         self.total += len(chunk)
         if len(self.head) < BODY_EXCERPT_BYTES:
             self.head += chunk[: BODY_EXCERPT_BYTES - len(self.head)]
-
-    def text(self) -> str:
-        return body_excerpt(self.head, self.total)
 
 
 class Recorder:
@@ -97,9 +102,9 @@ class Recorder:
         return LoggedRequest(
             id=next(_sequence), time=time.time(), workspace=workspace, method=scope["method"],
             path=scope["path"], query=scope.get("query_string", b"").decode("latin-1"),
-            request_body=self._request.text(), request_bytes=self._request.total,
+            request_head=self._request.head, request_bytes=self._request.total,
             status=self.status or 500,  # no answer started: the server failed
-            response_body=self._response.text(), response_bytes=self._response.total,
+            response_head=self._response.head, response_bytes=self._response.total,
             duration_ms=round(seconds * 1000, 3),
         )
 

@@ -103,3 +103,28 @@ def test_no_cors_sends_no_cors_headers() -> None:
         assert refused.status_code == 405  # the route has no OPTIONS: as before CORS existed
         assert answer.status_code == 200
         assert not [name for name in answer.headers if name.lower().startswith("access-control-")]
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("POST", "/__mock/reset", None), ("PUT", "/__mock/clock", {"today": "2030-01-01"}),
+    ("PUT", "/__mock/state", {"directory": {"projects": [], "offices": [], "resources": []}, "entities": {}}),
+    ("DELETE", "/__mock/requests", None), ("POST", "/__mock/ui/reset", None),
+])
+def test_a_page_of_a_foreign_origin_cannot_change_the_controls(
+        default_cors: RunningMock, method: str, path: str, body: dict | None) -> None:
+    """A simple request (a form, or fetch without preflight) from a foreign page: the browser
+    sends it whatever CORS says, so the mock must refuse it itself."""
+    with default_cors.client(token=None) as client:
+        before = client.get("/__mock/health").json()
+        response = client.request(method, path, json=body, headers={"Origin": "http://evil.example"})
+        assert response.status_code == 403, response.text
+        assert client.get("/__mock/health").json() == before
+        assert client.get("/__mock/clock").json()["today"] == TODAY.isoformat()
+
+
+def test_controls_from_an_allowed_origin_or_without_origin_work(default_cors: RunningMock) -> None:
+    with default_cors.client(token=None) as client:
+        assert client.put("/__mock/clock", json={"today": "2030-01-01"}, headers={"Origin": APP}).status_code == 200
+        assert client.put("/__mock/clock", json={"today": TODAY.isoformat()}).status_code == 200
+        own = default_cors.url  # the dashboard's own origin
+        assert client.post("/__mock/ui/reset", data={"workspace": "default"}, headers={"Origin": own}).status_code == 303
