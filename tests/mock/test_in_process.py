@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -36,7 +37,9 @@ def test_running_mock_gives_the_asgi_app_for_an_asgi_transport() -> None:
             return await client.get(f"/v2/action/view/{FIRE}")
 
     with running_mock(today="2026-06-15", seed=SMALL_WORLD) as mock:
-        response = asyncio.run(view_in_process(mock))
+        # A thread of its own: another test's framework (Playwright) may hold a loop in this one.
+        with ThreadPoolExecutor(1) as executor:
+            response = executor.submit(asyncio.run, view_in_process(mock)).result(timeout=60)
     assert response.status_code == 200 and response.json()["countSubscribed"] == 3
 
 
