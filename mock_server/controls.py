@@ -273,7 +273,7 @@ def requests_query(request: Request) -> tuple[RequestFilter, str | None, int]:
     return wanted, request.query_params.get("workspace"), limit
 
 
-def counts_of(workspace: Workspace, registry: Workspaces) -> dict[str, Any]:
+def counts_of(workspace: Workspace) -> dict[str, Any]:
     # No lock: one read of the store reference, then the length of each of its tables.
     domain = workspace.domain
     store = domain.store
@@ -318,12 +318,12 @@ def routes(registry: Workspaces, saver: Callable[[], Awaitable[Response]] | None
         return current_workspace()
 
     async def health(request: Request) -> Response:
-        return AsciiJSONResponse(counts_of(here(), registry))
+        return AsciiJSONResponse(counts_of(here()))
 
     async def reset(request: Request) -> Response:
         workspace = here()
         failed = await reset_workspace(workspace.state)
-        return failed or AsciiJSONResponse(counts_of(workspace, registry))
+        return failed or AsciiJSONResponse(counts_of(workspace))
 
     async def export_state(request: Request) -> Response:
         domain = here().domain
@@ -340,7 +340,7 @@ def routes(registry: Workspaces, saver: Callable[[], Awaitable[Response]] | None
             await run_in_threadpool(workspace.state.import_state, raw)
         except StateError as error:
             return _bad_request(error)
-        return AsciiJSONResponse(counts_of(workspace, registry))
+        return AsciiJSONResponse(counts_of(workspace))
 
     async def state_(request: Request) -> Response:
         return await (export_state if request.method == "GET" else import_state)(request)
