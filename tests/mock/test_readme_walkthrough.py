@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from pathlib import Path
+import sys
 
 import pytest
 
@@ -45,8 +45,7 @@ def python_example(after_heading: str) -> str:
     return re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
 
 
-def test_the_in_process_example_runs(tmp_path: Path) -> None:
+def test_the_in_process_example_runs() -> None:
     code = python_example("### The mock inside your Python tests")
-    result = subprocess.run([str(Path(os.sys.executable)), "-c", code], cwd=REPO, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
