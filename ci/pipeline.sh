@@ -15,7 +15,10 @@
 #                                 still answer 200
 #   ci/pipeline.sh mutation       the contract suite against every faulty variant of the mock
 #                                 (tests/mutation; ~15 min on 2 cores, so nightly, not in `all`)
-#   ci/pipeline.sh all            setup, lint, test, contract-http, fuzz (what .ci/run does)
+#   ci/pipeline.sh browser        Debian's chromium (apt-get, when missing) and the browser extra
+#                                 (Playwright's Python package); tests/browser --run-browser,
+#                                 screenshots into $REPORTS/screenshots
+#   ci/pipeline.sh all            setup, lint, test, contract-http, fuzz, browser (what .ci/run does)
 #
 # Settings (environment): VENV (default .venv), PYTHON (default python3), REPORTS (default
 # reports/), CONTRACT_TARGET_URL, CONTRACT_TOKEN, CONTRACT_TENANT_ID, CONTRACT_SUBTENANT_ID,
@@ -168,6 +171,23 @@ PY
   return "$status"
 }
 
+browser() {
+  step "browser: headless Chromium (Debian's package) and Playwright's Python package (no browser download)"
+  if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = "0" ]; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "the browser tests need /usr/bin/chromium: apt-get install chromium (as root)" >&2
+      return 1
+    fi
+  fi
+  "$VENV/bin/pip" install --quiet ".[browser]"
+  step "browser: tests/browser (a page of another origin, Swagger UI, the dashboard)"
+  REPORTS="$REPORTS" "$PY" -m pytest tests/browser --run-browser --junitxml="$REPORTS/browser.xml"
+  echo "screenshots: $REPORTS/screenshots"
+}
+
 mutation() {
   step "mutation: the contract suite must catch every faulty variant of the mock"
   "$PY" tests/mutation/run_mutants.py --jobs 2
@@ -192,6 +212,7 @@ case "${1:-all}" in
   conformance) conformance ;;
   fuzz) fuzz ;;
   mutation) mutation ;;
-  all) setup; lint; run_tests; contract_http; fuzz ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|fuzz|conformance|mutation|all]" >&2; exit 2 ;;
+  browser) browser ;;
+  all) setup; lint; run_tests; contract_http; fuzz; browser ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|fuzz|conformance|mutation|browser|all]" >&2; exit 2 ;;
 esac

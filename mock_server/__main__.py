@@ -47,6 +47,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--control-token", metavar="TOKEN",
                         help="require this token on every /__mock/ call (header X-Mock-Control-Token or "
                              "Authorization: Bearer); needed to listen on an address that is not loopback")
+    cors = parser.add_mutually_exclusive_group()
+    cors.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="ORIGIN",
+                      help="a browser origin allowed to call the mock (CORS), repeatable; '*' for any "
+                           "(default: http://localhost:* and http://127.0.0.1:*, any port)")
+    cors.add_argument("--no-cors", action="store_true", help="send no CORS headers")
+    parser.add_argument("--state-file", type=Path, metavar="FILE",
+                        help="load the state from FILE at start when it exists; save it there (atomically) "
+                             "on shutdown and on POST /__mock/save")
+    parser.add_argument("--quiet", action="store_true", help="no access log line per request")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info")
     return parser.parse_args(argv)
 
@@ -60,6 +69,9 @@ def config_from(args: argparse.Namespace) -> MockConfig:
         today=args.today,
         validate_responses=args.validate_responses,
         control_token=args.control_token,
+        cors=not args.no_cors,
+        cors_origins=tuple(args.cors_origins) if args.cors_origins else None,
+        state_file=args.state_file,
     )
 
 
@@ -101,11 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     from .app import create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if args.quiet:
+        logging.getLogger("mock_server.access").setLevel(logging.WARNING)
     config = config_from(args)
     try:
         app = create_app(config)
     except (OSError, ValueError) as error:
-        print(f"mock-4hse: cannot load the seed data: {error}", file=sys.stderr)
+        what = f"the state file {config.state_file}" if config.state_file and config.state_file.exists() else "the seed data"
+        print(f"mock-4hse: cannot load {what}: {error}", file=sys.stderr)
         return 2
 
     # Bind first, so that --port 0 can print the port it got.
@@ -122,10 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"4HSE mock listening on {base}", flush=True)
     print(f"  API docs (Swagger UI): {base}/docs/   spec: {base}/openapi.json", flush=True)
     print(f"  token: {config.tokens[0]}   e.g. curl -X POST '{base}/v2/action/index?access-token={config.tokens[0]}'", flush=True)
-    print(f"  today: {domain.clock.today().isoformat()}{' (fixed)' if config.today else ''}   controls: {base}/__mock/health", flush=True)
+    print(f"  today: {domain.clock.today().isoformat()}{' (fixed)' if config.today else ''}   "
+          f"dashboard: {base}/__mock/   controls: {base}/__mock/health", flush=True)
+    if config.state_file is not None:
+        print(f"  state file: {config.state_file} (saved on shutdown and on POST /__mock/save)", flush=True)
     if config.control_token is not None:
         print("  the controls need the control token (header X-Mock-Control-Token)", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug"))
+    # The access log is the mock's own (mock_server.access: workspace and duration included).
+    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False))
     server.run(sockets=[sock])
     return 0
 

@@ -23,3 +23,8 @@ class MockConfig:
     validate_responses: bool = False
     # When set, every /__mock/ call needs it (X-Mock-Control-Token or Authorization: Bearer).
     control_token: str | None = None
+    cors: bool = True  # False: no CORS headers (--no-cors)
+    # Allowed browser origins ("*": all); None: http://localhost:* and http://127.0.0.1:*.
+    cors_origins: tuple[str, ...] | None = None
+    # The default workspace is loaded from it at start (when it exists) and saved to it.
+    state_file: Path | None = None

@@ -6,6 +6,13 @@ GET  /__mock/state    the whole state as JSON (the seed format)
 PUT  /__mock/state    replace the whole state (checked whole first; 400 names the field)
 GET  /__mock/clock    today's date as the mock sees it
 PUT  /__mock/clock    {"today": "YYYY-MM-DD"} fixes it, {"today": null} follows the real date
+GET  /__mock/directory           projects, offices and resources (people, equipment) with their ids
+GET  /__mock/requests            the request log, newest first (?path= ?status= ?method= ?workspace= ?limit=)
+DELETE /__mock/requests          empty it
+GET  /__mock/workspaces          the workspaces; DELETE /__mock/workspaces/NAME drops one
+POST /__mock/save                write the default workspace to the --state-file
+
+Each acts on the workspace the request names (X-Mock-Workspace, see workspaces.py).
 
 Imports, exports and resets parse, build and write in a worker thread, off to the side of the
 live state (see Domain.build), so health and /v2 requests are answered meanwhile; health never
@@ -25,13 +32,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator
 
+from urllib.parse import urlsplit
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .domain.service import Domain
+from .request_log import MAX_LISTED, RequestFilter
 from .seed import resolve_seed
 from .state_format import StateChecker, StateError, excerpt, parse_state, path_text, serialize_state, value_excerpt
+from .workspaces import (DEFAULT_WORKSPACE, WORKSPACE_HEADER, Workspace, WorkspaceError, Workspaces, check_name,
+                         current_workspace)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -144,20 +156,40 @@ def _presents_token(request: Request, token: str) -> bool:
     return any(secrets.compare_digest(c.encode("utf-8", "replace"), token.encode("utf-8")) for c in candidates if c)
 
 
-def _guarded(endpoint: Endpoint, token: str | None) -> Endpoint:
-    if token is None:
-        return endpoint
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-    async def guarded(request: Request) -> Response:
-        if not _presents_token(request, token):
+
+def foreign_write(request: Request, origin_allowed: Callable[[str], bool]) -> bool:
+    """A write sent by a page of an origin that is neither the mock's own nor one CORS allows.
+    A browser sends a form post or a simple fetch whatever CORS says (CORS only hides the
+    answer), so the controls refuse it themselves; clients that are not browsers send no Origin."""
+    if request.method not in UNSAFE_METHODS:
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    if origin != "null" and urlsplit(origin).netloc == request.headers.get("host", ""):
+        return False  # the mock's own pages (the dashboard, Swagger UI)
+    return not origin_allowed(origin)
+
+
+def guarded(endpoint: Endpoint, token: str | None,
+            origin_allowed: Callable[[str], bool] = lambda origin: False) -> Endpoint:
+    """`endpoint` behind the control token (when set) and the refusal of foreign writes."""
+
+    async def checked(request: Request) -> Response:
+        if token is not None and not _presents_token(request, token):
             return problem(
                 401, "Unauthorized",
                 f"the test controls need the mock's control token, as {CONTROL_TOKEN_HEADER}: TOKEN or Authorization: Bearer TOKEN",
                 CONTROL_TOKEN_HEADER, headers={"WWW-Authenticate": 'Bearer realm="mock-controls"'},
             )
+        if foreign_write(request, origin_allowed):
+            return problem(403, "Forbidden", "the controls refuse writes from pages of origins that CORS does not allow "
+                                             f"(Origin {value_excerpt(request.headers.get('origin'))})", "Origin")
         return await endpoint(request)
 
-    return guarded
+    return checked
 
 
 def clock_date(document: Any) -> dt.date | None:
@@ -198,65 +230,191 @@ def _parse_clock_body(raw: bytes) -> dt.date | None:
     return clock_date(document)
 
 
-def routes(state: MockState) -> list[tuple[str, Endpoint, list[str]]]:
-    domain = state.domain
-    field_order = {segment: resource.stored for segment, resource in domain.resources.items()}
+def _workspace_problem(error: Exception) -> Response:
+    return problem(400, "Bad Request", str(error), WORKSPACE_HEADER)
 
-    def counts() -> dict[str, Any]:
-        # No lock: one read of the store reference, then the length of each of its tables.
-        store = domain.store
-        return {"status": "ok", "today": domain.clock.today().isoformat(),
-                "entities": {segment: len(table) for segment, table in store.tables.items()}}
+
+def _query_problem(name: str, message: str) -> Response:
+    return problem(400, "Bad Request", f"{name}: {message}", name)
+
+
+def _int_param(request: Request, name: str, low: int, high: int) -> int | None:
+    """Query parameter `name` as an integer in low..high (None when absent); ValueError naming it."""
+    text = request.query_params.get(name)
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise ValueError(f"must be an integer from {low} to {high}, not {value_excerpt(text)}")
+    return int(text)
+
+
+REQUESTS_PARAMETERS = frozenset({"path", "status", "method", "workspace", "limit"})
+
+
+def requests_query(request: Request) -> tuple[RequestFilter, str | None, int]:
+    """The filter, the workspace (None: the request's own; "*": all) and the limit of
+    `GET /__mock/requests`; (name, message) in a ValueError for a bad parameter."""
+    unknown = sorted(set(request.query_params) - REQUESTS_PARAMETERS)
+    if unknown:
+        raise ValueError(unknown[0], f"is not a parameter of /__mock/requests (only {', '.join(sorted(REQUESTS_PARAMETERS))})")
+    try:
+        status = _int_param(request, "status", 1, 599)
+    except ValueError as error:
+        raise ValueError("status", f"{error} (1-5 for a class: 4 is every 4xx)") from None
+    if status is not None and 5 < status < 100:
+        raise ValueError("status", "is a class 1-5 or a status 100-599")
+    try:
+        limit = _int_param(request, "limit", 1, MAX_LISTED) or MAX_LISTED
+    except ValueError as error:
+        raise ValueError("limit", str(error)) from None
+    method = request.query_params.get("method")
+    wanted = RequestFilter(path=request.query_params.get("path"), status=status,
+                           method=method.upper() if method else None)
+    return wanted, request.query_params.get("workspace"), limit
+
+
+def counts_of(workspace: Workspace) -> dict[str, Any]:
+    # No lock: one read of the store reference, then the length of each of its tables.
+    domain = workspace.domain
+    store = domain.store
+    return {"status": "ok", "today": domain.clock.today().isoformat(),
+            "entities": {segment: len(table) for segment, table in store.tables.items()}}
+
+
+def clock_answer(domain: Domain) -> dict[str, Any]:
+    return {"today": domain.clock.today().isoformat(), "fixed": domain.clock.fixed is not None}
+
+
+async def set_clock(state: MockState, today: dt.date | None) -> Response | None:
+    """Move the workspace's clock to `today` (None: the real date); a 400 when the seed that
+    reset loads would not load on that day."""
+    day = today or dt.date.today()
+    try:
+        await run_in_threadpool(state.check_seed_loads_at, day)
+    except StateError as error:
+        detail = f"on {day.isoformat()} the seed that reset loads would not load: {error.field}: {error.message}"
+        return problem(400, "Bad Request", excerpt(detail, 400), "today")
+    state.domain.clock.set(today)
+    return None
+
+
+async def reset_workspace(state: MockState) -> Response | None:
+    try:
+        await run_in_threadpool(state.reset)
+    except StateError as error:
+        # Only a clock that follows the real date can reach a day the seed was not checked on.
+        detail = f"the seed does not load on {state.domain.clock.today().isoformat()}: {error.field}: {error.message}"
+        return problem(409, "Conflict", excerpt(detail, 400), "today")
+    return None
+
+
+def routes(registry: Workspaces, saver: Callable[[], Awaitable[Response]] | None = None,
+           origin_allowed: Callable[[str], bool] = lambda origin: False) -> list[tuple[str, Endpoint, list[str]]]:
+    """The control endpoints; each acts on the workspace of the request (X-Mock-Workspace).
+    `saver`: answers `POST /__mock/save` (None: the mock has no state file). `origin_allowed`:
+    the CORS rule, for the refusal of writes from foreign pages."""
+
+    def here() -> Workspace:
+        return current_workspace()
 
     async def health(request: Request) -> Response:
-        return AsciiJSONResponse(counts())
+        return AsciiJSONResponse(counts_of(here()))
 
     async def reset(request: Request) -> Response:
-        try:
-            await run_in_threadpool(state.reset)
-        except StateError as error:
-            # Only a clock that follows the real date can reach a day the seed was not checked on.
-            detail = f"the seed does not load on {domain.clock.today().isoformat()}: {error.field}: {error.message}"
-            return problem(409, "Conflict", excerpt(detail, 400), "today")
-        return AsciiJSONResponse(counts())
+        workspace = here()
+        failed = await reset_workspace(workspace.state)
+        return failed or AsciiJSONResponse(counts_of(workspace))
 
     async def export_state(request: Request) -> Response:
+        domain = here().domain
+        field_order = {segment: resource.stored for segment, resource in domain.resources.items()}
         snapshot = domain.snapshot()  # under the lock, fast; writing it is not
         body = await run_in_threadpool(
             lambda: serialize_state(snapshot.directory.to_data(), snapshot.entities, field_order))
         return Response(body, media_type="application/json")
 
     async def import_state(request: Request) -> Response:
+        workspace = here()
         raw = await request.body()
         try:
-            await run_in_threadpool(state.import_state, raw)
+            await run_in_threadpool(workspace.state.import_state, raw)
         except StateError as error:
             return _bad_request(error)
-        return AsciiJSONResponse(counts())
+        return AsciiJSONResponse(counts_of(workspace))
 
     async def state_(request: Request) -> Response:
         return await (export_state if request.method == "GET" else import_state)(request)
 
     async def clock(request: Request) -> Response:
+        state = here().state
         if request.method == "PUT":
             try:
                 today = _parse_clock_body(await _small_body(request, MAX_CLOCK_BODY_BYTES))
             except StateError as error:
                 return _bad_request(error)
-            day = today or dt.date.today()
-            try:
-                await run_in_threadpool(state.check_seed_loads_at, day)
-            except StateError as error:
-                detail = f"on {day.isoformat()} the seed that reset loads would not load: {error.field}: {error.message}"
-                return problem(400, "Bad Request", excerpt(detail, 400), "today")
-            domain.clock.set(today)
-        return AsciiJSONResponse({"today": domain.clock.today().isoformat(), "fixed": domain.clock.fixed is not None})
+            failed = await set_clock(state, today)
+            if failed:
+                return failed
+        return AsciiJSONResponse(clock_answer(state.domain))
+
+    async def directory(request: Request) -> Response:
+        return AsciiJSONResponse(here().domain.directory.to_data())
+
+    async def requests_(request: Request) -> Response:
+        if request.method == "DELETE":
+            here().requests.clear()
+            return Response(status_code=204)
+        try:
+            wanted, name, limit = requests_query(request)
+        except ValueError as error:
+            return _query_problem(*error.args)
+        if name == "*":
+            sources = registry.all()
+        elif name is not None:
+            found = registry.get(name)
+            if found is None:
+                return problem(404, "Not Found", f"no workspace {value_excerpt(name)}", "workspace")
+            sources = [found]
+        else:
+            sources = [here()]
+        entries = [entry for source in sources for entry in source.requests.newest_first(wanted, limit)]
+        entries.sort(key=lambda entry: entry.id, reverse=True)
+        return AsciiJSONResponse([entry.as_json() for entry in entries[:limit]])
+
+    async def workspaces(request: Request) -> Response:
+        listed = [{"name": w.name, "today": w.domain.clock.today().isoformat(), "fixed": w.domain.clock.fixed is not None,
+                   "entities": sum(len(table) for table in w.domain.store.tables.values()),
+                   "requests": len(w.requests)} for w in registry.all()]
+        return AsciiJSONResponse({"limit": registry.limit, "workspaces": listed})
+
+    async def workspace(request: Request) -> Response:
+        name = request.path_params["name"]
+        try:
+            deleted = registry.delete(check_name(name))
+        except WorkspaceError as error:
+            return problem(400, "Bad Request", str(error), "name")
+        if not deleted:
+            return problem(404, "Not Found", f"no workspace {value_excerpt(name)}", "name")
+        return Response(status_code=204)
+
+    async def save(request: Request) -> Response:
+        if saver is None:
+            return problem(409, "Conflict", "the mock was started without --state-file: there is nothing to save to",
+                           "state-file")
+        if here().name != DEFAULT_WORKSPACE:
+            return _workspace_problem(f"{WORKSPACE_HEADER}: only the default workspace is saved to the state file")
+        return await saver()
 
     endpoints: list[tuple[str, Endpoint, list[str]]] = [
         ("/__mock/health", health, ["GET"]),
         ("/__mock/reset", reset, ["POST"]),
         ("/__mock/state", state_, ["GET", "PUT"]),
         ("/__mock/clock", clock, ["GET", "PUT"]),
+        ("/__mock/directory", directory, ["GET"]),
+        ("/__mock/requests", requests_, ["GET", "DELETE"]),
+        ("/__mock/workspaces", workspaces, ["GET"]),
+        ("/__mock/workspaces/{name}", workspace, ["DELETE"]),
+        ("/__mock/save", save, ["POST"]),
     ]
-    return [(path, _guarded(endpoint, state.control_token), methods) for path, endpoint, methods in endpoints]
-
+    token = registry.default.state.control_token
+    return [(path, guarded(endpoint, token, origin_allowed), methods) for path, endpoint, methods in endpoints]

@@ -31,6 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run the mutation tests (the contract suite against every variant of the mock; takes minutes)",
     )
+    parser.getgroup("browser").addoption(
+        "--run-browser",
+        action="store_true",
+        default=False,
+        help="run the browser tests (tests/browser: headless Chromium at /usr/bin/chromium, driven by Playwright)",
+    )
     group.addoption(
         "--mutant-timeout",
         type=float,

@@ -52,10 +52,11 @@ def _drain(stream: Any, sink: deque[str]) -> None:
 
 
 def start_mock(*, today: str = "2026-06-15", seed: Path | None = None, extra: tuple[str, ...] = (),
-               control_token: str | None = None) -> RunningMock:
+               control_token: str | None = None, entry: tuple[str, ...] = ("-m", "mock_server")) -> RunningMock:
     """Start the mock on a free loopback port; answers once /__mock/health says ok.
-    `control_token`: started with `--control-token`, which the health check then sends."""
-    command = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", "0",
+    `control_token`: started with `--control-token`, which the health check then sends.
+    `entry`: how Python starts it (`-c CODE` that calls mock_server.__main__.main, for a test hook)."""
+    command = [sys.executable, *entry, "--host", "127.0.0.1", "--port", "0",
                "--today", today, "--log-level", "warning"]
     if seed is not None:
         command += ["--seed", str(seed)]

@@ -1,0 +1,155 @@
+"""The request log of a workspace: the recent API requests with their answers.
+
+A bounded ring (REQUEST_LOG_SIZE entries, the oldest dropped first), listed newest first by
+`GET /__mock/requests`. Bodies are kept as excerpts: at most BODY_EXCERPT_BYTES of each body are
+held while the request runs, so a large upload or answer costs no memory here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from starlette.types import Message, Receive, Scope, Send
+
+REQUEST_LOG_SIZE = 500  # entries per workspace
+BODY_EXCERPT_BYTES = 512  # of each request and response body
+MAX_LISTED = 500  # entries one listing answers at most (?limit=)
+
+_sequence = itertools.count(1)  # one numbering for every workspace: ids order all requests
+
+
+@dataclass(slots=True)
+class LoggedRequest:
+    """One request and its answer. The bodies are kept as their first bytes, turned into text
+    only when listed: recording stays cheap on the request's path."""
+
+    id: int
+    time: float  # seconds since the epoch, when the answer ended
+    workspace: str
+    method: str
+    path: str
+    query: str
+    request_head: bytes
+    request_bytes: int
+    status: int
+    response_head: bytes
+    response_bytes: int
+    duration_ms: float
+
+    def as_json(self) -> dict[str, Any]:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.time)) + f".{int(self.time % 1 * 1000):03d}Z"
+        return {
+            "id": self.id, "time": stamp, "workspace": self.workspace, "method": self.method, "path": self.path,
+            "query": self.query, "request_body": body_excerpt(self.request_head, self.request_bytes),
+            "request_bytes": self.request_bytes, "status": self.status,
+            "response_body": body_excerpt(self.response_head, self.response_bytes),
+            "response_bytes": self.response_bytes, "duration_ms": self.duration_ms,
+        }
+
+
+def body_excerpt(head: bytes, total: int) -> str:
+    """The first bytes of a body as text (invalid UTF-8 replaced), saying when it was cut."""
+    text = head.decode("utf-8", "replace")
+    if total > len(head):
+        text += f"... ({total} bytes)"
+    return text
+
+
+class _Capture:
+    """The first BODY_EXCERPT_BYTES of a body and its length."""
+
+    def __init__(self) -> None:
+        self.head = b""
+        self.total = 0
+
+    def take(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        if len(self.head) < BODY_EXCERPT_BYTES:
+            self.head += chunk[: BODY_EXCERPT_BYTES - len(self.head)]
+
+
+class Recorder:
+    """Wraps an ASGI request's receive and send to keep what the log shows of it."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._scope = scope
+        self._receive = receive
+        self._send = send
+        self._request = _Capture()
+        self._response = _Capture()
+        self.status = 0
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._request.take(message.get("body", b""))
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body":
+            self._response.take(message.get("body", b""))
+        await self._send(message)
+
+    def entry(self, workspace: str, seconds: float) -> LoggedRequest:
+        scope = self._scope
+        return LoggedRequest(
+            id=next(_sequence), time=time.time(), workspace=workspace, method=scope["method"],
+            path=scope["path"], query=scope.get("query_string", b"").decode("latin-1"),
+            request_head=self._request.head, request_bytes=self._request.total,
+            status=self.status or 500,  # no answer started: the server failed
+            response_head=self._response.head, response_bytes=self._response.total,
+            duration_ms=round(seconds * 1000, 3),
+        )
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    path: str | None = None  # a substring of the path
+    status: int | None = None  # an exact status, or a class: 4 for every 4xx
+    method: str | None = None
+
+    def matches(self, entry: LoggedRequest) -> bool:
+        if self.path is not None and self.path not in entry.path:
+            return False
+        if self.method is not None and entry.method != self.method:
+            return False
+        if self.status is not None:
+            if self.status < 10:
+                return entry.status // 100 == self.status
+            return entry.status == self.status
+        return True
+
+
+class RequestLog:
+    def __init__(self, size: int = REQUEST_LOG_SIZE) -> None:
+        self._entries: deque[LoggedRequest] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def add(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def newest_first(self, wanted: RequestFilter | None = None, limit: int = MAX_LISTED) -> list[LoggedRequest]:
+        with self._lock:
+            entries: Iterable[LoggedRequest] = reversed(list(self._entries))
+        found = []
+        for entry in entries:
+            if wanted is None or wanted.matches(entry):
+                found.append(entry)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,44 @@
+"""The request log ring and its excerpts, in-process."""
+
+from __future__ import annotations
+
+from mock_server.request_log import BODY_EXCERPT_BYTES, REQUEST_LOG_SIZE, LoggedRequest, RequestFilter, RequestLog, body_excerpt
+
+
+def entry(number: int, status: int = 200, path: str = "/v2/action/index") -> LoggedRequest:
+    return LoggedRequest(id=number, time=1_780_000_000.5, workspace="default", method="POST", path=path, query="",
+                         request_head=b"{}", request_bytes=2, status=status, response_head=b"[]", response_bytes=2,
+                         duration_ms=1.0)
+
+
+def test_the_ring_keeps_the_newest_entries_newest_first() -> None:
+    log = RequestLog(size=3)
+    for number in range(1, 6):
+        log.add(entry(number))
+    assert [e.id for e in log.newest_first()] == [5, 4, 3]
+    assert len(log) == 3
+
+
+def test_the_default_ring_is_bounded() -> None:
+    log = RequestLog()
+    for number in range(REQUEST_LOG_SIZE + 10):
+        log.add(entry(number))
+    assert len(log) == REQUEST_LOG_SIZE
+    assert log.newest_first(limit=1)[0].id == REQUEST_LOG_SIZE + 9
+
+
+def test_filters_and_limit() -> None:
+    log = RequestLog()
+    for number, status in enumerate([200, 404, 422, 500, 201], start=1):
+        log.add(entry(number, status, path=f"/v2/action/view/{number}" if status == 404 else "/v2/action/create"))
+    assert [e.id for e in log.newest_first(RequestFilter(status=4))] == [3, 2]
+    assert [e.id for e in log.newest_first(RequestFilter(status=500))] == [4]
+    assert [e.id for e in log.newest_first(RequestFilter(path="/view/"))] == [2]
+    assert [e.id for e in log.newest_first(RequestFilter(status=2), limit=1)] == [5]
+
+
+def test_an_excerpt_says_how_long_the_body_was_and_survives_bad_utf8() -> None:
+    assert body_excerpt(b"abc", 3) == "abc"
+    assert body_excerpt(b"x" * BODY_EXCERPT_BYTES, 10_000) == "x" * BODY_EXCERPT_BYTES + "... (10000 bytes)"
+    assert body_excerpt(b"\xff\xfe", 2) == "\ufffd\ufffd"
+    assert entry(1).as_json()["time"] == "2026-05-28T20:26:40.500Z"
