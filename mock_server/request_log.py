@@ -8,6 +8,7 @@ held while the request runs, so a large upload or answer costs no memory here.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections import deque
@@ -21,6 +22,14 @@ BODY_EXCERPT_BYTES = 512  # of each request and response body
 MAX_LISTED = 500  # entries one listing answers at most (?limit=)
 
 _sequence = itertools.count(1)  # one numbering for every workspace: ids order all requests
+
+# Secrets a request carries in a query or a login form: shown as *** (the log is for reading
+# what an app sent, and the dashboard shows it to whoever opens it).
+_SECRET = re.compile(r"(?<![^&?\s])(access-token|password|client_secret|refresh_token)=[^&\s]*")
+
+
+def redacted(text: str) -> str:
+    return _SECRET.sub(r"\1=***", text)
 
 
 @dataclass(slots=True)
@@ -45,7 +54,7 @@ class LoggedRequest:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.time)) + f".{int(self.time % 1 * 1000):03d}Z"
         return {
             "id": self.id, "time": stamp, "workspace": self.workspace, "method": self.method, "path": self.path,
-            "query": self.query, "request_body": body_excerpt(self.request_head, self.request_bytes),
+            "query": redacted(self.query), "request_body": redacted(body_excerpt(self.request_head, self.request_bytes)),
             "request_bytes": self.request_bytes, "status": self.status,
             "response_body": body_excerpt(self.response_head, self.response_bytes),
             "response_bytes": self.response_bytes, "duration_ms": self.duration_ms,

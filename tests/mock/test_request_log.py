@@ -42,3 +42,14 @@ def test_an_excerpt_says_how_long_the_body_was_and_survives_bad_utf8() -> None:
     assert body_excerpt(b"x" * BODY_EXCERPT_BYTES, 10_000) == "x" * BODY_EXCERPT_BYTES + "... (10000 bytes)"
     assert body_excerpt(b"\xff\xfe", 2) == "\ufffd\ufffd"
     assert entry(1).as_json()["time"] == "2026-05-28T20:26:40.500Z"
+
+
+def test_tokens_and_passwords_are_not_shown() -> None:
+    login = LoggedRequest(id=1, time=1_780_000_000.5, workspace="default", method="POST",
+                          path="/realms/4hse/protocol/openid-connect/token", query="access-token=mock-token&x=1",
+                          request_head=b"grant_type=password&username=demo&password=s3cret", request_bytes=49,
+                          status=200, response_head=b"{}", response_bytes=2, duration_ms=1.0)
+    shown = login.as_json()
+    assert shown["query"] == "access-token=***&x=1"
+    assert shown["request_body"] == "grant_type=password&username=demo&password=***"
+    assert "s3cret" not in str(shown) and "mock-token" not in str(shown)
