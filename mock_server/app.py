@@ -15,7 +15,7 @@ from .domain.clock import Clock
 from .domain.service import Domain
 from .resources import read_resources
 from .seed import read_seed, without_entities
-from .spec import load_spec
+from .spec import SPEC_PATH, load_spec, spec_endpoint
 from .state_format import StateChecker
 from .validation import add_input_middleware, validator_map
 
@@ -42,7 +42,7 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
     state.reset()  # loads the seed for today; a StateError (a ValueError) when it does not load
     tokens = security.Tokens(config.tokens, config.users)
 
-    app = AsyncApp(__name__, swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"))
+    app = AsyncApp(__name__, swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False))
     app.add_api(
         served_spec(spec),
         resolver=Resolver(function_resolver=handlers.function_resolver(domain)),
@@ -53,6 +53,8 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
     )
     problems.add_error_handlers(app)
     add_input_middleware(app, spec)
+    # the bundle with its named components (Connexion's own copy has every $ref inlined)
+    app.add_url_rule(SPEC_PATH, "openapi_json", spec_endpoint(served_spec(spec)), methods=["GET"])
     app.add_url_rule(security.TOKEN_PATH, "token", security.token_endpoint(tokens), methods=["POST"])
     for path, endpoint, methods in controls.routes(state):
         app.add_url_rule(path, path, endpoint, methods=methods)

@@ -206,42 +206,6 @@ def session_dates_in_order(ctx: Any, response: Any, case: Any) -> bool | None:
 CUSTOM_CHECKS: tuple[CheckFunction, ...] = (pagination_headers_arithmetic, count_invariants, session_dates_in_order)
 CUSTOM_CHECK_NAMES: tuple[str, ...] = tuple(check.__name__ for check in CUSTOM_CHECKS)
 
-# ---------------------------------------------------------------- the spec's string formats
-
-_JSON_SCALARS = st.none() | st.booleans() | st.integers(min_value=-(10**6), max_value=10**6) | st.text(max_size=12)
-JSON_VALUES = st.recursive(
-    _JSON_SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=6,
-)
-JSON_TEXT = JSON_VALUES.map(lambda value: json.dumps(value, ensure_ascii=False))
-"""Strings that hold JSON text: what `format: json` generates."""
-
-schemathesis.openapi.format("json", JSON_TEXT)
-
-# The spec's formats as the project defines them (docs/DECISIONS.md, Shapes): RFC 3339 date-time
-# whose offset may be left out, and strings holding JSON text.
-is_date_time = validation.is_date_time
-is_json_text = validation.is_json_text
-
-
-def _read_formats_as_the_project_does() -> None:
-    """Schemathesis validates OpenAPI 3.0 schemas as JSON Schema Draft 4, whose extra format
-    checkers it keeps in one table; this puts the project's `date-time` and `json` there. Without
-    it every session date answered with a local time (`2024-03-15T09:00:00`, as the reference's
-    examples are) breaks `response_schema_conformance`, and a local time or a JSON scalar sent as
-    a "negative" value counts as wrongly accepted. Should a later Schemathesis move the table,
-    those date-time failures come back loudly: nothing goes quiet."""
-    from schemathesis.core import jsonschema as schemathesis_jsonschema
-
-    formats = getattr(schemathesis_jsonschema, "DRAFT4_SUPPLEMENTAL_FORMATS", None)
-    if isinstance(formats, dict):
-        formats["date-time"] = is_date_time
-        formats["json"] = is_json_text
-
-
-_read_formats_as_the_project_does()
-
 # ---------------------------------------------------------------- the suite's Schemathesis setup
 
 CONFIG_FILE = Path(__file__).resolve().parents[3] / "schemathesis.toml"
