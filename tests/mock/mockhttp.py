@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from mockworld import REPO
+from mockworld import REPO, spec
 
 TOKEN = "mock-token"
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
@@ -99,6 +99,22 @@ def start_mock(*, today: str = "2026-06-15", seed: Path | None = None, extra: tu
 
 
 # --- small helpers over a client ---------------------------------------------------------------
+
+def documented_media_type(response: httpx.Response) -> str:
+    """The one media type the spec documents for this answer's operation and status (a delete's
+    400 is `application/json`, other problems `application/problem+json`)."""
+    method, path = response.request.method.lower(), response.request.url.path
+    for template, item in spec()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path) and method in item:
+            answer = item[method]["responses"][str(response.status_code)]
+            if "$ref" in answer:  # `#/components/responses/<name>`
+                answer = spec()["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]]
+            content = answer["content"]
+            (media_type,) = content
+            return media_type
+    raise AssertionError(f"{method.upper()} {path} is no operation of the spec")
+
+
 
 def index_all(client: httpx.Client, segment: str, filter_: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every entity matching `filter_`, walking the pages of 100."""
