@@ -29,9 +29,11 @@ class RunningMock:
     output: deque[str] = field(default_factory=lambda: deque(maxlen=200))
 
     def client(self, token: str | None = TOKEN) -> httpx.Client:
-        """A client that sends `token` as `Authorization: Bearer` (none when None)."""
+        """A client that sends `token` as `Authorization: Bearer` (none when None); what it
+        exchanges goes to the recorders (tests/mock/openapi_core_check.py)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=15.0, trust_env=False)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=15.0, trust_env=False,
+                            event_hooks={"response": [_record]})
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -44,6 +46,17 @@ class RunningMock:
 
     def log(self) -> str:
         return "".join(self.output)
+
+
+# Lists that collect every answer (with its request) of the clients above while they are here.
+RECORDERS: list[list[httpx.Response]] = []
+
+
+def _record(response: httpx.Response) -> None:
+    if RECORDERS:
+        response.read()
+        for recorder in RECORDERS:
+            recorder.append(response)
 
 
 def _drain(stream: Any, sink: deque[str]) -> None:
