@@ -1,7 +1,7 @@
 """openapi-core, a stock validator, judging HTTP exchanges with the mock against the spec the
 mock serves (docs/DECISIONS.md, "Reading the spec with stock tools").
 
-`pytest tests/mock -m http --openapi-core` records every exchange of the mock's HTTP tests (the
+`pytest tests/mock --openapi-core` records every exchange of the mock's HTTP tests (the
 event hook of `RunningMock.client`) and fails a test whose exchanges openapi-core rejects:
 every answer must match its operation, status, headers and schema; every request the mock took
 as well-formed (answered 2xx, 404 or 422) must match the spec too. Requests the mock refused
