@@ -14,7 +14,7 @@
 #   ci/pipeline.sh tools          the stock tools as their users run them: tests/tools (stock `st`,
 #                                 openapi-core, a generated client), the mock's HTTP tests judged
 #                                 by openapi-core, the contract suite through Prism's proxy
-#   ci/pipeline.sh all            setup, lint, test, contract-http (what .ci/run does)
+#   ci/pipeline.sh all            setup, lint, test, contract-http, tools (what .ci/run does)
 #
 # Settings (environment): VENV (default .venv), PYTHON (default python3), REPORTS (default
 # reports/), CONTRACT_TARGET_URL, CONTRACT_TOKEN, CONTRACT_TENANT_ID, CONTRACT_SUBTENANT_ID,
@@ -170,6 +170,6 @@ case "${1:-all}" in
   conformance) conformance ;;
   mutation) mutation ;;
   tools) tools ;;
-  all) setup; lint; run_tests; contract_http ;;
+  all) setup; lint; run_tests; contract_http; tools ;;
   *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|conformance|mutation|tools|all]" >&2; exit 2 ;;
 esac
