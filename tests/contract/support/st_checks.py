@@ -1,4 +1,4 @@
-"""The API's rules as Schemathesis checks, the spec's own string formats, and the suite's setup.
+"""The API's rules as Schemathesis checks, and the suite's setup.
 
 Importing this module, for every Schemathesis run in the process:
 
@@ -12,10 +12,9 @@ Importing this module, for every Schemathesis run in the process:
     (a single entity, or each item of an index);
   - `session_dates_in_order`: a session's date_begin is not after its date_end (when both are
     set), a session date's date_end is not before its date_begin;
-- registers a generator for `format: json` (strings that hold JSON text);
-- makes Schemathesis read `date-time` (the offset may be left out) and `json` as the project
-  defines them (docs/DECISIONS.md), when it validates responses and when it decides which
-  generated values are negative.
+- nothing about the spec's string forms: stock Schemathesis reads them as the mock does (a
+  date-time is a `pattern`, JSON text a plain string; docs/DECISIONS.md, "Reading the spec with
+  stock tools").
 
 The checks judge `Exchange` objects with the rule functions of `rules.py`: a failure reads
 "Rule broken [<rule>]: <the rule as the semantics word it>", then the exchange and a curl line
@@ -39,8 +38,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import schemathesis
-from hypothesis import strategies as st
-from mock_server import validation
 from schemathesis.errors import LoaderError
 
 from . import rules
