@@ -18,7 +18,10 @@
 #   ci/pipeline.sh browser        Debian's chromium (apt-get, when missing) and the browser extra
 #                                 (Playwright's Python package); tests/browser --run-browser,
 #                                 screenshots into $REPORTS/screenshots
-#   ci/pipeline.sh all            setup, lint, test, contract-http, fuzz, browser (what .ci/run does)
+#   ci/pipeline.sh tools          the stock tools as their users run them: tests/tools (stock `st`,
+#                                 openapi-core, a generated client), the mock's HTTP tests judged
+#                                 by openapi-core, the contract suite through Prism's proxy
+#   ci/pipeline.sh all            setup, lint, test, contract-http, fuzz, browser, tools (what .ci/run does)
 #
 # Settings (environment): VENV (default .venv), PYTHON (default python3), REPORTS (default
 # reports/), CONTRACT_TARGET_URL, CONTRACT_TOKEN, CONTRACT_TENANT_ID, CONTRACT_SUBTENANT_ID,
@@ -188,6 +191,57 @@ browser() {
   echo "screenshots: $REPORTS/screenshots"
 }
 
+PRISM_VERSION="5.14.2"
+PRISM="$ROOT/.ci/tools/node_modules/.bin/prism"
+
+wait_for_line() {  # file pattern: the first match of pattern in file, within 60 s
+  for _ in $(seq 1 300); do
+    if grep -qo "$2" "$1" 2>/dev/null; then grep -o "$2" "$1" | head -n 1; return 0; fi
+    sleep 0.2
+  done
+  echo "no '$2' in $1:" >&2
+  cat "$1" >&2
+  return 1
+}
+
+tools() {
+  step "tools: the stock tools' pinned versions (pip extra 'tools', npm @stoplight/prism-cli into .ci/tools)"
+  "$VENV/bin/pip" install --quiet ".[test,tools]"
+  if [ "$("$PRISM" --version 2>/dev/null || true)" != "$PRISM_VERSION" ]; then
+    npm install --prefix "$ROOT/.ci/tools" --no-audit --no-fund --save-exact "@stoplight/prism-cli@$PRISM_VERSION"
+  fi
+  local status=0
+  # tests/tools (stock st, openapi-core, a generated client) run in the `test` step already.
+  step "tools: the mock's HTTP tests, every exchange judged by openapi-core"
+  "$PY" -m pytest tests/mock --openapi-core --junitxml="$REPORTS/tools-openapi-core.xml" || status=$?
+  step "tools: the contract suite through Prism's validating proxy in front of the mock"
+  start_mock
+  local prism_pid recorder_pid port prism_url recorder_url violations="$REPORTS/prism-violations.jsonl"
+  "$PY" -c "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1] + '/openapi.json').read())" \
+    "$MOCK_URL" >"$REPORTS/openapi.json"
+  port="$("$PY" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")"
+  "$PRISM" proxy "$REPORTS/openapi.json" "$MOCK_URL" --host 127.0.0.1 --port "$port" >"$REPORTS/prism.log" 2>&1 &
+  prism_pid=$!
+  rm -f "$violations"
+  "$PY" tests/tools/violations_recorder.py --upstream "http://127.0.0.1:$port" --record "$violations" \
+    >"$REPORTS/recorder.log" 2>&1 &
+  recorder_pid=$!
+  trap 'kill "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true' EXIT
+  prism_url="$(wait_for_line "$REPORTS/prism.log" 'Prism is listening on http://127\.0\.0\.1:[0-9]*')"
+  recorder_url="$(wait_for_line "$REPORTS/recorder.log" 'http://127\.0\.0\.1:[0-9]*')"
+  echo "$prism_url; the contract suite talks to the recorder at $recorder_url"
+  # The suite's verdict on the mock is the contract-http step's; through Prism some of its probes
+  # are answered by Prism itself (a body that is not JSON, bodies it cannot forward), so here
+  # only Prism's verdict on the mock's answers counts: any `sl-violations` about an answer.
+  "$PY" -m pytest tests/contract --target-url "$recorder_url" --token mock-token \
+    --junitxml="$REPORTS/contract-prism.xml" || echo "(contract suite through Prism: see $REPORTS/contract-prism.xml)"
+  "$PY" tests/tools/violations_recorder.py --check "$violations" || status=$?
+  kill "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
+  wait "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
+  trap - EXIT
+  return "$status"
+}
+
 mutation() {
   step "mutation: the contract suite must catch every faulty variant of the mock"
   "$PY" tests/mutation/run_mutants.py --jobs 2
@@ -213,6 +267,7 @@ case "${1:-all}" in
   fuzz) fuzz ;;
   mutation) mutation ;;
   browser) browser ;;
-  all) setup; lint; run_tests; contract_http; fuzz; browser ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|fuzz|conformance|mutation|browser|all]" >&2; exit 2 ;;
+  tools) tools ;;
+  all) setup; lint; run_tests; contract_http; fuzz; browser; tools ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|fuzz|conformance|mutation|browser|tools|all]" >&2; exit 2 ;;
 esac

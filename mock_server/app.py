@@ -22,7 +22,7 @@ from .domain.service import Domain
 from .persistence import StateFile
 from .resources import read_resources
 from .seed import read_seed, without_entities
-from .spec import load_spec
+from .spec import SPEC_PATH, load_spec, spec_endpoint
 from .state_format import StateChecker
 from .validation import add_input_middleware, validator_map
 from .workspaces import DomainRouter, WorkspaceMiddleware, Workspaces
@@ -72,7 +72,7 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
             except OSError as error:
                 logger.error("cannot save the state to %s: %s", state_file.path, error)
 
-    app = AsyncApp(__name__, lifespan=lifespan, swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"))
+    app = AsyncApp(__name__, lifespan=lifespan, swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False))
     app.add_api(
         served_spec(spec),
         resolver=Resolver(function_resolver=handlers.function_resolver(
@@ -89,6 +89,8 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
     app.add_middleware(WorkspaceMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        workspaces=workspaces, token_path=security.TOKEN_PATH)
     add_input_middleware(app, spec)
+    # the bundle with its named components (Connexion's own copy has every $ref inlined)
+    app.add_url_rule(SPEC_PATH, "openapi_json", spec_endpoint(served_spec(spec)), methods=["GET"])
     app.add_url_rule(security.TOKEN_PATH, "token", security.token_endpoint(tokens), methods=["POST"])
 
     async def save() -> Response:

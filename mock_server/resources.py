@@ -44,7 +44,8 @@ class Resource:
 def _match_kind(schema: dict[str, Any]) -> Match:
     if "enum" in schema or schema.get("type") in ("integer", "number", "boolean", "object"):
         return "exact"
-    if schema.get("format") in ("uuid", "date", "date-time"):
+    # ids, dates and date-times (a string with a `pattern`: the spec's local date-times)
+    if schema.get("format") in ("uuid", "date") or "pattern" in schema:
         return "exact"
     return "substring"
 

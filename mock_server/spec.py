@@ -8,9 +8,12 @@ the bundled document keeps the schema names a reader sees in the files.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import functools
+import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag
@@ -18,6 +21,8 @@ from urllib.parse import urldefrag
 import yaml
 
 ENTRY_FILE = "openapi.yaml"
+BUNDLE_FILE = "openapi.bundled.json"  # the one-file bundle to take away, next to the entry file
+SPEC_PATH = "/openapi.json"  # where the mock serves the bundle
 SPEC_DIR_ENV = "MOCK_4HSE_SPEC_DIR"
 
 
@@ -104,3 +109,44 @@ def load_spec(entry: Path | None = None) -> dict[str, Any]:
     """The bundled spec as one dict (a fresh copy each call: callers may change it)."""
     entry = entry or spec_dir() / ENTRY_FILE
     return copy.deepcopy(_load_cached(str(Path(entry).resolve())))
+
+
+def bundle_text(spec: dict[str, Any]) -> str:
+    """The bundle as the mock serves it and as the takeaway file holds it: JSON, named refs kept."""
+    return json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+
+
+def spec_endpoint(spec: dict[str, Any]):
+    """A route serving `spec` as it is: Connexion's own `/openapi.json` inlines every `$ref`, and
+    generators then make one model per operation instead of `Action`, `Certificate`, ..."""
+    from starlette.responses import Response
+
+    body = bundle_text(spec).encode("utf-8")
+
+    async def openapi_json(request: Any) -> Response:
+        return Response(body, media_type="application/json")
+
+    return openapi_json
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m mock_server.spec [--check]`: write (or check) openapi/openapi.bundled.json."""
+    parser = argparse.ArgumentParser(prog="python -m mock_server.spec", description=main.__doc__)
+    parser.add_argument("--check", action="store_true", help="fail when the bundle file is not up to date")
+    args = parser.parse_args(argv)
+    target = spec_dir() / BUNDLE_FILE
+    text = bundle_text(load_spec())
+    if args.check:
+        current = target.read_text(encoding="utf-8") if target.is_file() else ""
+        if current != text:
+            print(f"{target} is not up to date: run python -m mock_server.spec", file=sys.stderr)
+            return 1
+        print(f"{target} is up to date")
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

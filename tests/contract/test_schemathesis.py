@@ -17,14 +17,13 @@ import pytest
 import requests
 import schemathesis
 from mock_server.spec import load_spec
+from mock_server.validation import ecma_pattern
 
 from .support import rules
 from .support.st_checks import (
     CUSTOM_CHECK_NAMES,
     CreatedEntities,
     count_invariants,
-    is_date_time,
-    is_json_text,
     pagination_headers_arithmetic,
     session_dates_in_order,
     suite_config,
@@ -222,18 +221,18 @@ DATE_TIMES = {
 
 @pytest.mark.parametrize(("value", "valid"), list(DATE_TIMES.items()), ids=list(DATE_TIMES))
 def test_schemathesis_reads_date_time_as_the_project(value: str, valid: bool) -> None:
-    """docs/DECISIONS.md: RFC 3339, but the offset may be left out; Schemathesis validates answers
-    (and judges negative data) the same way."""
-    assert is_date_time(value) is valid
+    """docs/DECISIONS.md: RFC 3339, but the offset may be left out; the spec says so with a
+    `pattern`, which stock Schemathesis reads (no hooks) as the mock does."""
+    pattern = load_spec()["components"]["schemas"]["ActionSessionDateFields"]["properties"]["date_end"]["pattern"]
+    assert (ecma_pattern(pattern).search(value) is not None) is valid
     date = {**SESSION_DATE, "action_session_id": SESSION["action_session_id"], "date_end": value}
     date.update(subtenant_id=DEFAULT_SUBTENANT_ID, tenant_id=DEFAULT_TENANT_ID)
     _assert_conformance("/v2/action-session-date/view/{id}", date, valid)
 
 
-@pytest.mark.parametrize(("text", "valid"), [('{"a": [1, null]}', True), ("0", True), ('"text"', True), ("{a: 1}", False), ("", False)])
+@pytest.mark.parametrize(("text", "valid"), [('{"a": [1, null]}', True), ("0", True), ('"text"', True), ("{a: 1}", True), ("", True)])
 def test_schemathesis_reads_json_text_as_the_project(text: str, valid: bool) -> None:
-    """`format: json`: any JSON text, and nothing else."""
-    assert is_json_text(text) is valid
+    """JSON text is a plain string (docs/DECISIONS.md, "Reading the spec with stock tools"): stored as sent."""
     date = {**SESSION_DATE, "action_session_id": SESSION["action_session_id"], "data": text}
     date.update(subtenant_id=DEFAULT_SUBTENANT_ID, tenant_id=DEFAULT_TENANT_ID)
     _assert_conformance("/v2/action-session-date/view/{id}", date, valid)

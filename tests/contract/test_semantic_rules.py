@@ -142,7 +142,7 @@ def _garbage(prop: dict[str, Any]) -> Any:
         return 987
     if prop.get("format") == "uuid":
         return str(uuid.uuid4())
-    if prop.get("format") in ("date", "date-time"):
+    if prop.get("format") == "date" or "pattern" in prop:
         return "1999-01-01"
     if "enum" in prop:
         return prop["enum"][-1]

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from mockworld import REPO
+from mockworld import REPO, spec
 
 TOKEN = "mock-token"
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
@@ -29,9 +29,11 @@ class RunningMock:
     output: deque[str] = field(default_factory=lambda: deque(maxlen=200))
 
     def client(self, token: str | None = TOKEN) -> httpx.Client:
-        """A client that sends `token` as `Authorization: Bearer` (none when None)."""
+        """A client that sends `token` as `Authorization: Bearer` (none when None); what it
+        exchanges goes to the recorders (tests/mock/openapi_core_check.py)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=15.0, trust_env=False)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=15.0, trust_env=False,
+                            event_hooks={"response": [_record]})
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -44,6 +46,17 @@ class RunningMock:
 
     def log(self) -> str:
         return "".join(self.output)
+
+
+# Lists that collect every answer (with its request) of the clients above while they are here.
+RECORDERS: list[list[httpx.Response]] = []
+
+
+def _record(response: httpx.Response) -> None:
+    if RECORDERS:
+        response.read()
+        for recorder in RECORDERS:
+            recorder.append(response)
 
 
 def _drain(stream: Any, sink: deque[str]) -> None:
@@ -100,6 +113,22 @@ def start_mock(*, today: str = "2026-06-15", seed: Path | None = None, extra: tu
 
 
 # --- small helpers over a client ---------------------------------------------------------------
+
+def documented_media_type(response: httpx.Response) -> str:
+    """The one media type the spec documents for this answer's operation and status (a delete's
+    400 is `application/json`, other problems `application/problem+json`)."""
+    method, path = response.request.method.lower(), response.request.url.path
+    for template, item in spec()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path) and method in item:
+            answer = item[method]["responses"][str(response.status_code)]
+            if "$ref" in answer:  # `#/components/responses/<name>`
+                answer = spec()["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]]
+            content = answer["content"]
+            (media_type,) = content
+            return media_type
+    raise AssertionError(f"{method.upper()} {path} is no operation of the spec")
+
+
 
 def index_all(client: httpx.Client, segment: str, filter_: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every entity matching `filter_`, walking the pages of 100."""

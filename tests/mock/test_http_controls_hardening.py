@@ -552,5 +552,5 @@ def test_seed_dates_resolve_only_through_the_seed_module() -> None:
     # the domain itself takes strings as they are: "@today+30dT09:00:00" is no date-time
     checker = StateChecker(spec())
     domain = Domain(world.domain.resources, world.clock, check_body=checker.check_entity)
-    with pytest.raises(ValueError, match=r"action-session-date\[0\]\.date_begin: must be a date-time"):
+    with pytest.raises(ValueError, match=r"action-session-date\[0\]\.date_begin: breaks `pattern: "):
         domain.load(data)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockhttp import TOKEN, RunningMock, start_mock, view
+from mockhttp import TOKEN, RunningMock, documented_media_type, start_mock, view
 from mockworld import FIRE, LINK_1, SEGMENTS, SMALL_WORLD, TODAY, create_body, spec
 from mock_server.validation import schema_validator
 
@@ -62,7 +62,7 @@ def assert_documented(response: httpx.Response, segment: str, verb: str) -> Any:
 
 def assert_bad_request(response: httpx.Response, segment: str, verb: str, field: str) -> dict[str, Any]:
     assert response.status_code == 400, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["content-type"].startswith(documented_media_type(response))
     body = assert_documented(response, segment, verb)
     assert body["field"] == field, body
     return body
@@ -133,11 +133,12 @@ def test_an_integer_literal_of_more_than_20_digits_is_a_400_naming_its_field(
 
 @pytest.mark.parametrize("text", ["[" * 3000 + "]" * 3000, "[" * 65 + "]" * 65, "[" + "1" * 5000 + "]"],
                          ids=["3000-deep", "65-deep", "5000-digit integer"])
-def test_json_text_past_the_limits_is_a_400_naming_the_field(api: httpx.Client, before: dict[str, Any], text: str) -> None:
+def test_json_text_is_a_plain_string_whatever_it_holds(api: httpx.Client, text: str) -> None:
+    """JSON text is a plain string in the spec (docs/DECISIONS.md, "Reading the spec with stock
+    tools"): the mock does not parse it, so its nesting or numbers are no limit; kept as sent."""
     response = api.put(f"/v2/action/update/{FIRE}", json={"manager": text})
-    body = assert_bad_request(response, "action", "update", "manager")
-    assert len(body["detail"]) < 300
-    assert state(api) == before
+    assert response.status_code == 200, response.text
+    assert view(api, "action", FIRE)["manager"] == text
 
 
 def test_json_text_64_deep_is_accepted(api: httpx.Client) -> None:

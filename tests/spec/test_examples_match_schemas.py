@@ -24,7 +24,9 @@ from spec_support import HTTP_METHODS, SEGMENTS, Schema, deref
 COMMON = "common"
 WEBHOOKS = "x-webhooks"
 GROUPS: tuple[str, ...] = (*SEGMENTS, COMMON, WEBHOOKS)
-FORMATS_IN_USE: frozenset[str] = frozenset({"uuid", "date", "date-time", "json"})
+# Formats every stock tool reads the same; date-times are patterns, JSON text a plain string
+# (docs/DECISIONS.md, "Reading the spec with stock tools").
+FORMATS_IN_USE: frozenset[str] = frozenset({"uuid", "date"})
 
 _SCHEMA_CHILD_MAPS = ("properties",)
 _SCHEMA_CHILD_LISTS = ("allOf", "oneOf", "anyOf")
@@ -233,21 +235,13 @@ def formats_used(node: Any) -> Iterator[str]:
 VALID_FORMATS: list[tuple[str, str]] = [
     ("uuid", "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"),
     ("date", "2024-02-29"),
-    ("date-time", "2024-03-15T09:00:00"),
-    ("date-time", "2024-03-15T09:00:00.250+01:00"),
-    ("date-time", "2024-03-15T09:00:00Z"),
-    ("json", '{"a": [1, 2]}'),
-    ("json", "null"),
 ]
 INVALID_FORMATS: list[tuple[str, str]] = [
     ("uuid", "not-a-uuid"),
     ("uuid", "c4d5e6f7a8b90c1d2e3f4a5b6c7d8e9f"),
     ("date", "2023-02-29"),
     ("date", "2024-03-15T09:00:00"),
-    ("date-time", "2024-03-15"),
-    ("date-time", "2024-03-15 09:00:00"),
-    ("date-time", "2024-03-15T25:00:00"),
-    ("json", "{not json"),
+    ("date", "2024-03-15\n"),
 ]
 
 
@@ -272,8 +266,8 @@ def tiny_spec(*, uuid_example: str = UUID, date_time_example: str = "2024-03-15T
         "required": ["thing_id"],
         "properties": {
             "thing_id": {"type": "string", "format": "uuid", "example": uuid_example},
-            "at": {"type": "string", "format": "date-time", "nullable": True},
-            "data": {"type": "string", "format": "json", "nullable": True},
+            "at": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$", "nullable": True},
+            "data": {"type": "string", "nullable": True},
         },
     }
     media = {"schema": {"$ref": "#/components/schemas/Thing"}}
@@ -347,6 +341,7 @@ def test_malformed_date_time_in_a_response_example_is_reported() -> None:
     ], problems
 
 
-def test_text_that_is_not_json_in_a_request_example_is_reported() -> None:
-    problems = example_mismatches(tiny_spec(json_example="{oops"))
-    assert len(problems) == 1 and "examples/full/value at data" in problems[0], problems
+def test_a_date_time_with_a_trailing_newline_is_reported() -> None:
+    """ECMA's `$` ends the text; the mock's validator reads the spec's patterns so (not as Python's `$`)."""
+    problems = example_mismatches(tiny_spec(date_time_example="2024-03-15T09:00:00\n"))
+    assert len(problems) == 1 and "example at at" in problems[0], problems

@@ -118,7 +118,8 @@ def required_on_create(segment: str) -> tuple[str, ...]:
 
 def is_json_text(segment: str, field_name: str) -> bool:
     prop = sendable_fields(segment).get(field_name, {})
-    return prop.get("type") == "string" and prop.get("format") == "json"
+    # JSON text is a plain string (no format a stock tool would misread) that its description names
+    return prop.get("type") == "string" and not {"format", "pattern", "enum"} & prop.keys() and "JSON" in prop.get("description", "")
 
 
 def has_field(segment: str, field_name: str) -> bool:

@@ -1,4 +1,4 @@
-"""The API's rules as Schemathesis checks, the spec's own string formats, and the suite's setup.
+"""The API's rules as Schemathesis checks, and the suite's setup.
 
 Importing this module, for every Schemathesis run in the process:
 
@@ -12,10 +12,9 @@ Importing this module, for every Schemathesis run in the process:
     (a single entity, or each item of an index);
   - `session_dates_in_order`: a session's date_begin is not after its date_end (when both are
     set), a session date's date_end is not before its date_begin;
-- registers a generator for `format: json` (strings that hold JSON text);
-- makes Schemathesis read `date-time` (the offset may be left out) and `json` as the project
-  defines them (docs/DECISIONS.md), when it validates responses and when it decides which
-  generated values are negative.
+- nothing about the spec's string forms: stock Schemathesis reads them as the mock does (a
+  date-time is a `pattern`, JSON text a plain string; docs/DECISIONS.md, "Reading the spec with
+  stock tools").
 
 The checks judge `Exchange` objects with the rule functions of `rules.py`: a failure reads
 "Rule broken [<rule>]: <the rule as the semantics word it>", then the exchange and a curl line
@@ -39,8 +38,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import schemathesis
-from hypothesis import strategies as st
-from mock_server import validation
 from schemathesis.errors import LoaderError
 
 from . import rules
@@ -205,42 +202,6 @@ def session_dates_in_order(ctx: Any, response: Any, case: Any) -> bool | None:
 
 CUSTOM_CHECKS: tuple[CheckFunction, ...] = (pagination_headers_arithmetic, count_invariants, session_dates_in_order)
 CUSTOM_CHECK_NAMES: tuple[str, ...] = tuple(check.__name__ for check in CUSTOM_CHECKS)
-
-# ---------------------------------------------------------------- the spec's string formats
-
-_JSON_SCALARS = st.none() | st.booleans() | st.integers(min_value=-(10**6), max_value=10**6) | st.text(max_size=12)
-JSON_VALUES = st.recursive(
-    _JSON_SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=6,
-)
-JSON_TEXT = JSON_VALUES.map(lambda value: json.dumps(value, ensure_ascii=False))
-"""Strings that hold JSON text: what `format: json` generates."""
-
-schemathesis.openapi.format("json", JSON_TEXT)
-
-# The spec's formats as the project defines them (docs/DECISIONS.md, Shapes): RFC 3339 date-time
-# whose offset may be left out, and strings holding JSON text.
-is_date_time = validation.is_date_time
-is_json_text = validation.is_json_text
-
-
-def _read_formats_as_the_project_does() -> None:
-    """Schemathesis validates OpenAPI 3.0 schemas as JSON Schema Draft 4, whose extra format
-    checkers it keeps in one table; this puts the project's `date-time` and `json` there. Without
-    it every session date answered with a local time (`2024-03-15T09:00:00`, as the reference's
-    examples are) breaks `response_schema_conformance`, and a local time or a JSON scalar sent as
-    a "negative" value counts as wrongly accepted. Should a later Schemathesis move the table,
-    those date-time failures come back loudly: nothing goes quiet."""
-    from schemathesis.core import jsonschema as schemathesis_jsonschema
-
-    formats = getattr(schemathesis_jsonschema, "DRAFT4_SUPPLEMENTAL_FORMATS", None)
-    if isinstance(formats, dict):
-        formats["date-time"] = is_date_time
-        formats["json"] = is_json_text
-
-
-_read_formats_as_the_project_does()
 
 # ---------------------------------------------------------------- the suite's Schemathesis setup
 
