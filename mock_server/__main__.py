@@ -48,7 +48,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="require this token on every /__mock/ call (header X-Mock-Control-Token or "
                              "Authorization: Bearer); needed to listen on an address that is not loopback")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info")
+    add_network_arguments(parser)
     return parser.parse_args(argv)
+
+
+def add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    """Network simulation and webhooks."""
+    network = parser.add_argument_group("network simulation and webhooks")
+    network.add_argument("--latency", metavar="MS|MIN-MAX", help="delay every /v2 answer by MS, or a random MIN..MAX, milliseconds")
+    network.add_argument("--faults", type=Path, metavar="FILE", help="fault rules, a YAML or JSON list (see /__mock/faults)")
+    network.add_argument("--fault-seed", type=int, metavar="N", help="seed of the fault and latency draws (repeatable runs)")
+    network.add_argument("--webhook-url", action="append", dest="webhook_urls", metavar="URL",
+                         help="POST the certificate events to URL; repeatable")
+    network.add_argument("--webhook-secret", metavar="SECRET",
+                         help="sign each delivery: X-Mock-Signature: sha256=<HMAC-SHA256 of the body, hex>")
 
 
 def config_from(args: argparse.Namespace) -> MockConfig:
@@ -60,6 +73,11 @@ def config_from(args: argparse.Namespace) -> MockConfig:
         today=args.today,
         validate_responses=args.validate_responses,
         control_token=args.control_token,
+        latency=args.latency,
+        faults_path=args.faults,
+        fault_seed=args.fault_seed,
+        webhook_urls=tuple(args.webhook_urls or ()),
+        webhook_secret=args.webhook_secret,
     )
 
 
@@ -99,11 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from .app import create_app
+    from .network_setup import NetworkConfigError
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     config = config_from(args)
     try:
         app = create_app(config)
+    except NetworkConfigError as error:
+        print(f"mock-4hse: {error}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as error:
         print(f"mock-4hse: cannot load the seed data: {error}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from connexion import AsyncApp
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
-from . import controls, handlers, problems, security
+from . import controls, handlers, network_setup, problems, security
 from .config import MockConfig
 from .domain.clock import Clock
 from .domain.service import Domain
@@ -56,5 +56,6 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
     app.add_url_rule(security.TOKEN_PATH, "token", security.token_endpoint(tokens), methods=["POST"])
     for path, endpoint, methods in controls.routes(state):
         app.add_url_rule(path, path, endpoint, methods=methods)
+    network_setup.install(app, spec, config, state)
     app.mock_state = state  # type: ignore[attr-defined]  # for in-process tests
     return app

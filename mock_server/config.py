@@ -23,3 +23,10 @@ class MockConfig:
     validate_responses: bool = False
     # When set, every /__mock/ call needs it (X-Mock-Control-Token or Authorization: Bearer).
     control_token: str | None = None
+
+    # Network simulation and webhooks (mock_server/network.py, webhooks.py).
+    latency: str | None = None  # "MS" or "MIN-MAX" for every /v2 answer
+    faults_path: Path | None = None  # fault rules, YAML or JSON
+    fault_seed: int | None = None  # repeatable fault and latency draws
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None

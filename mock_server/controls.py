@@ -47,6 +47,8 @@ class MockState:
     seed: dict[str, Any]  # what reset loads again, its relative dates unresolved
     checker: StateChecker
     control_token: str | None = None
+    # Sections other modules add to /__mock/health (each answers a dict of top-level keys).
+    health_sections: list[Callable[[Request], dict[str, Any]]] = field(default_factory=list)
     _loadable_dates: OrderedDict[dt.date, None] = field(default_factory=OrderedDict)
     _dates_lock: threading.Lock = field(default_factory=threading.Lock)  # worker threads share them
 
@@ -209,7 +211,10 @@ def routes(state: MockState) -> list[tuple[str, Endpoint, list[str]]]:
                 "entities": {segment: len(table) for segment, table in store.tables.items()}}
 
     async def health(request: Request) -> Response:
-        return AsciiJSONResponse(counts())
+        body = counts()
+        for section in state.health_sections:
+            body.update(section(request))
+        return AsciiJSONResponse(body)
 
     async def reset(request: Request) -> Response:
         try:
