@@ -123,17 +123,28 @@ class Latency:
                 "operations": {op: r.to_data() for op, r in self.operations.items()}}
 
 
-def _schema_error(schema: dict[str, Any], document: Any) -> StateError | None:
+def schema_error(schema: dict[str, Any], document: Any) -> StateError | None:
+    """The first error of `document` against `schema`, naming the field: a missing required key
+    or an unknown key is named itself, not the object holding it."""
     error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(document))
     if error is None:
         return None
-    message = error.message if len(error.message) <= 200 else f"{error.validator} {value_excerpt(error.validator_value)} not met by {value_excerpt(error.instance)}"
-    return StateError(path_text(error.absolute_path), message)
+    where = list(error.absolute_path)
+    message = excerpt(error.message, 200)
+    if error.validator == "required":
+        missing = [key for key in error.validator_value if key not in error.instance]
+        where, message = [*where, missing[0]], "is required"
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        unknown = [key for key in error.instance if key not in known]
+        if unknown and known:
+            where, message = [*where, unknown[0]], f"is not a field here (only {', '.join(known)})"
+    return StateError(path_text(where), message)
 
 
 def parse_rules(document: Any, operation_ids: frozenset[str]) -> list[FaultRule]:
     """The fault rules of a JSON list (StateError naming the field when it is not one)."""
-    error = _schema_error(RULES_SCHEMA, document)
+    error = schema_error(RULES_SCHEMA, document)
     if error:
         raise error
     rules = []
@@ -173,7 +184,7 @@ def _range(document: dict[str, Any], where: list[Any]) -> LatencyRange:
 
 def parse_latency(document: Any, operation_ids: frozenset[str]) -> Latency:
     """A latency document `{"default": {"min_ms", "max_ms"} | null, "operations": {opId: range}}`."""
-    error = _schema_error(LATENCY_SCHEMA, document)
+    error = schema_error(LATENCY_SCHEMA, document)
     if error:
         raise error
     operations = {}

@@ -6,6 +6,8 @@ DELETE /__mock/faults    no fault rules
 GET    /__mock/latency   the workspace's latency {"default": range|null, "operations": {opId: range}}
 PUT    /__mock/latency   replace it (400 names the field)
 DELETE /__mock/latency   no latency
+GET    /__mock/webhooks  the receivers and the delivery log (every attempt and its status)
+PUT    /__mock/webhooks  {"urls": [...], "secret": str|null}: the receivers from now on
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.responses import Response
 from .controls import AsciiJSONResponse, Endpoint, _guarded, problem
 from .network import NetworkStore, OperationFinder, parse_latency, parse_rules, workspace_of
 from .state_format import StateError
+from .webhooks import WebhookSender, parse_config
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -73,6 +76,19 @@ def routes(store: NetworkStore, finder: OperationFinder, control_token: str | No
         ("/__mock/latency", latency, ["GET", "PUT", "DELETE"]),
     ]
     return [(path, _guarded(endpoint, control_token), methods) for path, endpoint, methods in endpoints]
+
+
+def webhook_routes(sender: WebhookSender, control_token: str | None) -> list[tuple[str, Endpoint, list[str]]]:
+    async def webhooks(request: Request) -> Response:
+        if request.method == "PUT":
+            try:
+                urls, secret = parse_config(await read_json(request))
+            except StateError as error:
+                return problem(400, "Bad Request", f"{error.field}: {error.message}", error.field)
+            sender.configure(urls, secret)
+        return AsciiJSONResponse(sender.describe())
+
+    return [("/__mock/webhooks", _guarded(webhooks, control_token), ["GET", "PUT"])]
 
 
 def health_section(store: NetworkStore) -> Callable[[Request], dict[str, Any]]:

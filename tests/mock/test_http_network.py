@@ -234,7 +234,7 @@ def test_rules_are_scoped_to_the_workspace_header(net: httpx.Client) -> None:
     ([{"operationId": "action_view", "status": 500, "retry_after": 3}], "[0].retry_after"),
     ([{"operationId": "action_view", "method": "GET", "status": 500}], "[0].method"),
     ([{"path": "v2/action", "status": 500}], "[0].path"),
-    ([{"operationId": "action_view", "status": 500, "typo": 1}], "[0]"),
+    ([{"operationId": "action_view", "status": 500, "typo": 1}], "[0].typo"),
     ([{"operationId": "action_view", "slow_ms": 0}], "[0].slow_ms"),
 ])
 def test_bad_rules_are_a_400_naming_the_field(net: httpx.Client, document: Any, field: str) -> None:
@@ -259,8 +259,8 @@ def test_a_body_that_is_not_json_is_a_400(net: httpx.Client, body: bytes, field:
     ({"default": {"min_ms": 300, "max_ms": 100}}, "default.max_ms"),
     ({"default": {"min_ms": -1}}, "default.min_ms"),
     ({"operations": {"action_nope": {"min_ms": 1}}}, "operations.action_nope"),
-    ({"operations": {"action_view": {"max_ms": 1}}}, "operations.action_view"),
-    ({"all": 1}, "body"),
+    ({"operations": {"action_view": {"max_ms": 1}}}, "operations.action_view.min_ms"),
+    ({"all": 1}, "all"),
     ([], "body"),
 ])
 def test_bad_latency_is_a_400_naming_the_field(net: httpx.Client, document: Any, field: str) -> None:
