@@ -4,9 +4,10 @@ Starts the mock three times, one after another with the same settings: no `--web
 `--webhook-url` on a closed loopback port (every delivery is refused and retried, the queue
 fills and overflows), and a live local receiver. Each run drives `--threads` clients, each on one
 keep-alive connection, alternating `POST /v2/certificate/create` and `PUT /v2/certificate/update/{id}`
-for `--duration` seconds, and prints writes/s, p50/p99 and the ratio to the run without receiver.
+for `--duration` seconds, and prints writes/s, p50/p99 and the ratio to the run without receiver
+(best of `--rounds` interleaved rounds).
 
-    python bench/webhook_bench.py [--duration 10] [--threads 4]
+    python bench/webhook_bench.py [--duration 10] [--threads 4] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -109,19 +110,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (default 10)")
     parser.add_argument("--threads", type=int, default=4, help="concurrent clients (default 4)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="rounds of the three runs, interleaved; the best of each is shown (default 2)")
     args = parser.parse_args()
     receiver = live_receiver()
+    settings = {
+        "no receiver": [],
+        "dead receiver": ["--webhook-url", closed_port_url()],
+        "live receiver": ["--webhook-url", f"http://127.0.0.1:{receiver.server_address[1]}/hooks"],
+    }
+    best: dict[str, dict[str, Any]] = {}
     try:
-        runs = [
-            run("no receiver", [], args.duration, args.threads),
-            run("dead receiver", ["--webhook-url", closed_port_url()], args.duration, args.threads),
-            run("live receiver", ["--webhook-url", f"http://127.0.0.1:{receiver.server_address[1]}/hooks"],
-                args.duration, args.threads),
-        ]
+        for _ in range(args.rounds):  # interleaved: a shared machine's load shifts over minutes
+            for name, extra in settings.items():
+                result = run(name, extra, args.duration, args.threads)
+                if name not in best or result["writes_per_s"] > best[name]["writes_per_s"]:
+                    best[name] = result
     finally:
         receiver.shutdown()
+    runs = list(best.values())
     base = runs[0]["writes_per_s"]
-    print(f"certificate create/update, {args.threads} clients, {args.duration:g} s per run")
+    print(f"certificate create/update, {args.threads} clients, {args.duration:g} s per run, best of {args.rounds}")
     print(f"{'receiver':<15}{'writes/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>7}  deliveries")
     for result in runs:
         counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items() if v)

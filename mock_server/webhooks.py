@@ -47,6 +47,7 @@ ATTEMPTS = 4  # the first and three retries
 BACKOFF_S = 0.25  # before retry n (1, 2, 3): BACKOFF_S * 2**(n-1): 0.25, 0.5, 1 s
 TIMEOUT_S = 5.0  # per attempt
 MAX_RECEIVERS = 10
+OVERFLOW_LOG_EVERY = 100  # server log lines: the first overflow of a receiver, then every 100th
 
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -137,6 +138,7 @@ class _Receiver:
         self.url = url
         self.queue: queue.Queue[Delivery] = queue.Queue(maxsize=sender.queue_size)
         self.stopped = threading.Event()
+        self.overflowed = 0
         self.thread = threading.Thread(target=self._run, name=f"webhooks {url}", daemon=True)
         self.thread.start()
 
@@ -194,9 +196,11 @@ class WebhookSender:
 
     def submit(self, event: str, workspace: str, entity_id: str, payload: dict[str, Any]) -> None:
         """Queue the event for every receiver; never blocks."""
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         with self._lock:
             receivers = list(self._receivers.values())
+        if not receivers:
+            return
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         for receiver in receivers:
             delivery = Delivery(next(self._ids), event, workspace, entity_id, receiver.url, body)
             with self._lock:
@@ -206,8 +210,11 @@ class WebhookSender:
                 self._count("queued")
             except queue.Full:
                 self.finish(delivery, "overflowed")
-                logger.warning("webhook queue of %s full (%d): %s of %s %s not delivered", receiver.url,
-                               self.queue_size, event, workspace, entity_id)
+                receiver.overflowed += 1
+                if receiver.overflowed % OVERFLOW_LOG_EVERY == 1:  # the first, then one line per 100
+                    logger.warning("webhook queue of %s full (%d): %s %d of %s %s not delivered (%d overflowed so far)",
+                                   receiver.url, self.queue_size, event, delivery.id, workspace, entity_id,
+                                   receiver.overflowed)
 
     def _count(self, name: str) -> None:
         with self._lock:
