@@ -293,7 +293,8 @@ def test_a_bad_faults_file_stops_the_mock_with_status_2(tmp_path: Path, content:
 
 def test_a_bad_latency_stops_the_mock_with_status_2() -> None:
     result = run_mock("--latency", "300-100")
-    assert result.returncode == 2 and "--latency" in result.stderr
+    assert result.returncode == 2
+    assert "--latency: expected MIN <= MAX" in result.stderr and "listening" not in result.stdout
 
 
 def test_a_faults_file_in_yaml_applies_from_the_start(tmp_path: Path) -> None:
