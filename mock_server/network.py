@@ -42,6 +42,8 @@ FAULT_STATUSES = (500, 503, 429)
 MAX_DELAY_MS = 60_000  # a latency or a slow answer of at most a minute
 MAX_RULES = 100
 DEFAULT_RETRY_AFTER_S = 1
+MAX_SCOPES = 256  # workspaces with network settings of their own
+MAX_WORKSPACE_CHARS = 200
 FAULT_HEADER = "X-Mock-Fault"  # says which injected fault answered, for a reader of the traffic
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 
@@ -279,6 +281,10 @@ class NetworkStore:
 
     def _own(self, workspace: str) -> _Scope:
         if workspace not in self._scopes:
+            if len(workspace) > MAX_WORKSPACE_CHARS:
+                raise StateError(WORKSPACE_HEADER, f"a workspace name has at most {MAX_WORKSPACE_CHARS} characters")
+            if len(self._scopes) > MAX_SCOPES:  # the shared start-up scope is one of them
+                raise StateError(WORKSPACE_HEADER, f"at most {MAX_SCOPES} workspaces have network settings of their own")
             shared = self._scope(workspace)
             self._scopes[workspace] = _Scope(shared.rules, shared.latency, self._random(workspace, "faults"),
                                              self._random(workspace, "latency"))
@@ -289,7 +295,8 @@ class NetworkStore:
             return list(self._scope(workspace).rules)
 
     def set(self, workspace: str, rules: list[FaultRule]) -> None:
-        """Replace the workspace's rules; its draws start again from the seed."""
+        """Replace the workspace's rules; its draws start again from the seed (StateError when the
+        workspace cannot have settings of its own)."""
         with self._lock:
             scope = self._own(workspace)
             scope.rules = list(rules)

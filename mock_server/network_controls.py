@@ -47,13 +47,13 @@ def _settings_endpoint(read: Callable[[str], Any], write: Callable[[str, Any], N
                        clear: Callable[[str], None]) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         workspace = workspace_of(request.scope)
-        if request.method == "PUT":
-            try:
+        try:
+            if request.method == "PUT":
                 write(workspace, await read_json(request))
-            except StateError as error:
-                return problem(400, "Bad Request", f"{error.field}: {error.message}", error.field)
-        elif request.method == "DELETE":
-            clear(workspace)
+            elif request.method == "DELETE":
+                clear(workspace)
+        except StateError as error:
+            return problem(400, "Bad Request", f"{error.field}: {error.message}", error.field)
         return AsciiJSONResponse(read(workspace))
 
     return endpoint

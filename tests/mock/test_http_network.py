@@ -221,6 +221,11 @@ def test_rules_are_scoped_to_the_workspace_header(net: httpx.Client) -> None:
     assert net.post("/v2/action/index", json={}, headers=other).status_code == 200
 
 
+def test_a_workspace_name_past_the_limit_is_a_400(net: httpx.Client) -> None:
+    answer = net.put("/__mock/faults", json=[], headers={"X-Mock-Workspace": "w" * 201})
+    assert answer.status_code == 400 and answer.json()["field"] == "X-Mock-Workspace"
+
+
 @pytest.mark.parametrize("document, field", [
     ({}, "body"),
     ([{"operationId": "action_nope", "status": 500}], "[0].operationId"),

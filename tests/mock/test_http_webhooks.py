@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ from openapi_schema_validator import OAS30Validator
 
 from mock_server.webhooks import SpecEvents, WebhookSender
 from mockhttp import RunningMock, start_mock, view
-from mockworld import SMALL_WORLD, TODAY, spec
+from mockworld import REPO, SMALL_WORLD, TODAY, spec
 
 pytestmark = pytest.mark.http
 
@@ -245,6 +247,14 @@ def test_bad_webhook_settings_are_a_400_naming_the_field(hooks: httpx.Client, re
     assert answer.status_code == 400, answer.text
     assert answer.json()["field"] == field_name, answer.json()
     assert hooks.get("/__mock/webhooks").json()["urls"] == [receiver.url]
+
+
+@pytest.mark.parametrize("option", [["--webhook-url", "ftp://127.0.0.1/x"], ["--webhook-secret", ""]])
+def test_bad_webhook_options_stop_the_mock_with_status_2(option: list[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "mock_server", "--port", "0", "--log-level", "warning", *option],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"mock-4hse: {option[0]}" in result.stderr and "listening" not in result.stdout
 
 
 def test_what_overflows_a_full_queue_is_counted_and_in_the_log() -> None:
