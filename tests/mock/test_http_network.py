@@ -106,6 +106,7 @@ def test_latency_from_the_command_line(tmp_path: Path) -> None:
             refused = client.get("/__mock/latency")
             assert refused.status_code == 401 and refused.json()["field"] == "X-Mock-Control-Token"
             assert client.put("/__mock/faults", json=[]).status_code == 401
+            assert client.get("/__mock/webhooks").status_code == 401
             shown = client.get("/__mock/latency", headers={"X-Mock-Control-Token": "c"})
             assert shown.json() == {"default": {"min_ms": 250, "max_ms": 250}, "operations": {}}
     finally:
