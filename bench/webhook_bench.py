@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.run_bench import TOKEN, call, mock_argv, start_server, stop_server  # noqa: E402
+from bench.run_bench import TOKEN, call, cpu_seconds, mock_argv, start_server, stop_server  # noqa: E402
 
 CERTIFICATE = {"date_release": "2026-01-01", "name": "Bench", "action_type": "TRAINING",
                "resource_id": "e3a1f5d2-8c4b-4e7a-9f6d-2b1c3d4e5f6a",
@@ -91,17 +91,20 @@ def run(name: str, extra: list[str], duration_s: float, threads: int) -> dict[st
     try:
         latencies: list[float] = []
         lock = threading.Lock()
+        cpu_before = cpu_seconds(server.pid)
         workers = [threading.Thread(target=drive, args=(server.base_url, duration_s, latencies, lock)) for _ in range(threads)]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
+        cpu = cpu_seconds(server.pid) - cpu_before
         status, hooks, _ = call("GET", f"{server.base_url}/__mock/webhooks")
         assert status == 200
         latencies.sort()
         return {"name": name, "writes_per_s": len(latencies) / duration_s,
                 "p50_ms": statistics.median(latencies) * 1000,
-                "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000, "counts": hooks["counts"]}
+                "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000, "counts": hooks["counts"],
+                "cpu_ms_per_write": cpu * 1000 / len(latencies)}
     finally:
         stop_server(server)
 
@@ -131,11 +134,11 @@ def main() -> int:
     runs = list(best.values())
     base = runs[0]["writes_per_s"]
     print(f"certificate create/update, {args.threads} clients, {args.duration:g} s per run, best of {args.rounds}")
-    print(f"{'receiver':<15}{'writes/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>7}  deliveries")
+    print(f"{'receiver':<15}{'writes/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>7}{'CPU ms/write':>14}  deliveries")
     for result in runs:
         counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items() if v)
         print(f"{result['name']:<15}{result['writes_per_s']:>10.0f}{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}"
-              f"{result['writes_per_s'] / base:>7.2f}  {counts or '-'}")
+              f"{result['writes_per_s'] / base:>7.2f}{result['cpu_ms_per_write']:>14.2f}  {counts or '-'}")
     return 0
 
 
