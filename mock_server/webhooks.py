@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .domain.service import Change
+from .domain.service import Change, Listener
 from .network import schema_error
 from .state_format import StateError, excerpt, path_text
 
@@ -186,7 +186,8 @@ class WebhookSender:
     def urls(self) -> list[str]:
         return list(self._receivers)
 
-    def listener(self, events: SpecEvents):  # -> Listener
+    def listener(self, events: SpecEvents) -> Listener:
+        """For `Domain.listeners`: queue the spec's event of each change."""
         def on_change(change: Change) -> None:
             event = events.event(change)
             if event is not None:
