@@ -57,7 +57,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "on shutdown and on POST /__mock/save")
     parser.add_argument("--quiet", action="store_true", help="no access log line per request")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info")
+    add_network_arguments(parser)
     return parser.parse_args(argv)
+
+
+def add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    """Network simulation and webhooks."""
+    network = parser.add_argument_group("network simulation and webhooks")
+    network.add_argument("--latency", metavar="MS|MIN-MAX", help="delay every /v2 answer by MS, or a random MIN..MAX, milliseconds")
+    network.add_argument("--faults", type=Path, metavar="FILE", help="fault rules, a YAML or JSON list (see /__mock/faults)")
+    network.add_argument("--fault-seed", type=int, metavar="N", help="seed of the fault and latency draws (repeatable runs)")
+    network.add_argument("--webhook-url", action="append", dest="webhook_urls", metavar="URL",
+                         help="POST the certificate events to URL; repeatable")
+    network.add_argument("--webhook-secret", metavar="SECRET",
+                         help="sign each delivery: X-Mock-Signature: sha256=<HMAC-SHA256 of the body, hex>")
 
 
 def config_from(args: argparse.Namespace) -> MockConfig:
@@ -72,6 +85,11 @@ def config_from(args: argparse.Namespace) -> MockConfig:
         cors=not args.no_cors,
         cors_origins=tuple(args.cors_origins) if args.cors_origins else None,
         state_file=args.state_file,
+        latency=args.latency,
+        faults_path=args.faults,
+        fault_seed=args.fault_seed,
+        webhook_urls=tuple(args.webhook_urls or ()),
+        webhook_secret=args.webhook_secret,
     )
 
 
@@ -111,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from .app import create_app
+    from .network_setup import NetworkConfigError
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     if args.quiet:
@@ -118,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     config = config_from(args)
     try:
         app = create_app(config)
+    except NetworkConfigError as error:
+        print(f"mock-4hse: {error}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as error:
         what = f"the state file {config.state_file}" if config.state_file and config.state_file.exists() else "the seed data"
         print(f"mock-4hse: cannot load {what}: {error}", file=sys.stderr)

@@ -19,13 +19,14 @@ from .config import MockConfig
 from .cors import add_cors, origin_policy
 from .domain.clock import Clock
 from .domain.service import Domain
+from .network_setup import Network
 from .persistence import StateFile
 from .resources import read_resources
 from .seed import read_seed, without_entities
 from .spec import SPEC_PATH, load_spec, spec_endpoint
 from .state_format import StateChecker
 from .validation import add_input_middleware, validator_map
-from .workspaces import DomainRouter, WorkspaceMiddleware, Workspaces
+from .workspaces import DEFAULT_WORKSPACE, DomainRouter, WorkspaceMiddleware, Workspaces
 
 logger = logging.getLogger("mock_server.persistence")
 
@@ -47,20 +48,23 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
     seed = read_seed(config.seed_path)
     seed = without_entities(seed) if config.empty else seed
 
-    def new_state() -> controls.MockState:
+    network = Network(spec, config)  # a NetworkConfigError (a ValueError) for a bad setting
+
+    def new_state(workspace: str) -> controls.MockState:
         """A workspace's state: its own domain and clock, loaded from the seed."""
-        domain = Domain(resources, Clock(config.today), check_body=checker.check_entity)
+        domain = Domain(resources, Clock(config.today), check_body=checker.check_entity, workspace=workspace)
         state = controls.MockState(domain=domain, seed=seed, checker=checker, control_token=config.control_token)
         state.reset()  # loads the seed for today; a StateError (a ValueError) when it does not load
+        network.attach(state)  # after the seed: loading it sends no webhooks
         return state
 
-    default = new_state()
+    default = new_state(DEFAULT_WORKSPACE)
     state_file = None
     if config.state_file is not None:
         state_file = StateFile(config.state_file, default.domain)
         if config.state_file.exists():  # a StateError (a ValueError) when it does not load
             default.import_state(config.state_file.read_bytes())
-    workspaces = Workspaces(default, new_state)
+    workspaces = Workspaces(default, new_state, on_delete=network.forget)
     tokens = security.Tokens(config.tokens, config.users)
 
     @contextlib.asynccontextmanager
@@ -103,6 +107,7 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
         app.add_url_rule(path, path, endpoint, methods=methods)
     for path, endpoint, methods in dashboard.routes(workspaces, resources, config.control_token, origin_allowed):
         app.add_url_rule(path, path, endpoint, methods=methods)
+    network.install(app, origin_allowed)
     # For in-process tests and the command line:
     app.mock_config = config  # type: ignore[attr-defined]
     app.mock_state = default  # type: ignore[attr-defined]

@@ -28,3 +28,10 @@ class MockConfig:
     cors_origins: tuple[str, ...] | None = None
     # The default workspace is loaded from it at start (when it exists) and saved to it.
     state_file: Path | None = None
+
+    # Network simulation and webhooks (mock_server/network.py, webhooks.py).
+    latency: str | None = None  # "MS" or "MIN-MAX" for every /v2 answer
+    faults_path: Path | None = None  # fault rules, YAML or JSON
+    fault_seed: int | None = None  # repeatable fault and latency draws
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None

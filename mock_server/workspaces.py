@@ -70,8 +70,10 @@ def check_name(name: str) -> str:
 class Workspaces:
     """The workspaces by name; `make_state` builds the state of a new one (from the seed)."""
 
-    def __init__(self, default: MockState, make_state: Callable[[], MockState], limit: int = MAX_WORKSPACES) -> None:
+    def __init__(self, default: MockState, make_state: Callable[[str], MockState], limit: int = MAX_WORKSPACES,
+                 on_delete: Callable[[str], None] | None = None) -> None:
         self._make_state = make_state
+        self._on_delete = on_delete  # what else keeps settings per workspace forgets them
         self.limit = limit
         self._by_name: dict[str, Workspace] = {DEFAULT_WORKSPACE: Workspace(DEFAULT_WORKSPACE, default)}
         self._lock = threading.Lock()  # guards _by_name
@@ -106,7 +108,7 @@ class Workspaces:
                 raise WorkspaceError(
                     f"the mock holds {self.limit} workspaces, its limit: delete one with "
                     f"DELETE /__mock/workspaces/NAME before using a new name")
-            workspace = Workspace(name, self._make_state())
+            workspace = Workspace(name, self._make_state(name))
             with self._lock:
                 self._by_name[name] = workspace
             return workspace
@@ -116,7 +118,10 @@ class Workspaces:
         if name == DEFAULT_WORKSPACE:
             raise WorkspaceError("the default workspace cannot be deleted (POST /__mock/reset resets it)")
         with self._lock:
-            return self._by_name.pop(name, None) is not None
+            dropped = self._by_name.pop(name, None) is not None
+        if dropped and self._on_delete is not None:
+            self._on_delete(name)
+        return dropped
 
 
 _current: contextvars.ContextVar[Workspace] = contextvars.ContextVar("mock_workspace")

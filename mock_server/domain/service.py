@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import logging
 import threading
 import uuid
 from dataclasses import dataclass
@@ -42,6 +43,25 @@ assert set(LOAD_ORDER) == set(SEGMENTS)
 # Searches on derived fields whose ordered result is kept until the next write.
 SEARCH_CACHE_SIZE = 32
 
+logger = logging.getLogger("mock_server.domain")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A create, update or delete through the API, told to the listeners once it committed.
+    `before` and `after` are the entity as the API answers it (computed fields too); do not
+    change them."""
+
+    workspace: str
+    segment: str
+    kind: str  # "created", "updated" or "deleted"
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+Listener = Callable[[Change], None]
+
 
 class Domain:
     def __init__(
@@ -50,8 +70,13 @@ class Domain:
         clock: Clock,
         directory: Directory | None = None,
         check_body: Callable[[str, dict[str, Any]], None] | None = None,
+        workspace: str = "default",
     ) -> None:
         self.resources = resources
+        self.workspace = workspace
+        # Called after each API create/update/delete commits, under the lock (so in commit order);
+        # a listener must be quick (webhooks only enqueue). A cascade tells only of its target.
+        self.listeners: list[Listener] = []
         self.clock = clock
         # Checks a create body against the spec (raises ValueError); the HTTP layer does this for
         # API calls, `load` needs it for seed and imported entities.
@@ -92,8 +117,24 @@ class Domain:
             return self.present(segment, self._row(segment, entity_id))
 
     def create(self, segment: str, body: dict[str, Any]) -> dict[str, Any]:
-        with self.lock, self.store.transaction():
-            return self.present(segment, self._insert(segment, body))
+        with self.lock:
+            with self.store.transaction():
+                row = self._insert(segment, body)
+                answer = self.present(segment, row)
+            self._tell("created", segment, row[self.resources[segment].id_field], None, answer)
+            return answer
+
+    def _tell(self, kind: str, segment: str, entity_id: str, before: dict[str, Any] | None,
+              after: dict[str, Any] | None) -> None:
+        """Tell the listeners of a committed change; a failing listener never fails the call."""
+        if not self.listeners:
+            return
+        change = Change(self.workspace, segment, kind, entity_id, before, after)
+        for listener in self.listeners:
+            try:
+                listener(change)
+            except Exception:
+                logger.exception("a listener of %s %s %s failed", kind, segment, entity_id)
 
     def _insert(self, segment: str, body: dict[str, Any]) -> Row:
         resource = self.resources[segment]
@@ -109,16 +150,20 @@ class Domain:
 
     def update(self, segment: str, entity_id: str, body: dict[str, Any]) -> dict[str, Any]:
         resource = self.resources[segment]
-        with self.lock, self.store.transaction():
-            before = self._row(segment, entity_id)
-            sent_id = body.get(resource.id_field)
-            if sent_id is not None and sent_id != entity_id:
-                raise RuleViolations([Violation(resource.id_field, "the id of an entity cannot change")])
-            row = compact({**before, **{f: body[f] for f in resource.stored if f in body and f != resource.id_field}})
-            empty = self._empty[segment]
-            self._check(segment, {**empty, **row}, before={**empty, **before})
-            self.store.replace(segment, row)
-            return self.present(segment, row)
+        with self.lock:
+            with self.store.transaction():
+                before = self._row(segment, entity_id)
+                sent_id = body.get(resource.id_field)
+                if sent_id is not None and sent_id != entity_id:
+                    raise RuleViolations([Violation(resource.id_field, "the id of an entity cannot change")])
+                row = compact({**before, **{f: body[f] for f in resource.stored if f in body and f != resource.id_field}})
+                empty = self._empty[segment]
+                self._check(segment, {**empty, **row}, before={**empty, **before})
+                answered_before = self.present(segment, before) if self.listeners else None
+                self.store.replace(segment, row)
+                answer = self.present(segment, row)
+            self._tell("updated", segment, entity_id, answered_before, answer)
+            return answer
 
     def _check(self, segment: str, row: Row, before: Row | None) -> None:
         violations = self.rules.check(segment, row, before)
@@ -139,14 +184,17 @@ class Domain:
         return sorted(found, key=lambda item: (PREVIEW_ORDER.index(item[0]), item[1]))
 
     def delete(self, segment: str, entity_id: str, force: bool) -> None:
-        with self.lock, self.store.transaction():
-            self._row(segment, entity_id)
-            doomed = self.descendants(segment, entity_id)
-            if doomed and not force:
-                raise HasDescendants(doomed)
-            for doomed_segment, doomed_id in [(segment, entity_id), *doomed]:
-                self._clear_references_to(doomed_segment, doomed_id)
-                self.store.remove(doomed_segment, doomed_id)
+        with self.lock:
+            with self.store.transaction():
+                row = self._row(segment, entity_id)
+                doomed = self.descendants(segment, entity_id)
+                if doomed and not force:
+                    raise HasDescendants(doomed)
+                answered_before = self.present(segment, row) if self.listeners else None
+                for doomed_segment, doomed_id in [(segment, entity_id), *doomed]:
+                    self._clear_references_to(doomed_segment, doomed_id)
+                    self.store.remove(doomed_segment, doomed_id)
+            self._tell("deleted", segment, entity_id, answered_before, None)
 
     def _clear_references_to(self, segment: str, entity_id: str) -> None:
         for holder, fields in CLEARED_REFERENCES.items():

@@ -42,7 +42,13 @@ def _set_today(client: httpx.Client, today: str | None) -> dict[str, Any]:
 def test_health_reports_status_clock_and_counts(anonymous: httpx.Client) -> None:
     response = anonymous.get("/__mock/health")  # outside /v2: no token needed
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "today": "2026-06-15", "entities": SMALL_WORLD_COUNTS}
+    assert response.json() == {
+        "status": "ok", "today": "2026-06-15", "entities": SMALL_WORLD_COUNTS,
+        # the simulated network and the webhooks, off by default (tests/mock/test_http_network.py)
+        "network": {"faults": [], "latency": {"default": None, "operations": {}}, "fault_seed": None},
+        "webhooks": {"receivers": 0, "counts": {"queued": 0, "delivered": 0, "failed": 0, "overflowed": 0,
+                                                "cancelled": 0}},
+    }
 
 
 def test_reset_brings_back_the_loaded_state(api: httpx.Client) -> None:
