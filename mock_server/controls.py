@@ -59,8 +59,9 @@ class MockState:
     seed: dict[str, Any]  # what reset loads again, its relative dates unresolved
     checker: StateChecker
     control_token: str | None = None
-    # Sections other modules add to /__mock/health (each answers a dict of top-level keys).
-    health_sections: list[Callable[[Request], dict[str, Any]]] = field(default_factory=list)
+    # Sections other modules add to /__mock/health and the dashboard: for a workspace's name, a
+    # dict of top-level keys.
+    health_sections: list[Callable[[str], dict[str, Any]]] = field(default_factory=list)
     _loadable_dates: OrderedDict[dt.date, None] = field(default_factory=OrderedDict)
     _dates_lock: threading.Lock = field(default_factory=threading.Lock)  # worker threads share them
 
@@ -323,7 +324,7 @@ def routes(registry: Workspaces, saver: Callable[[], Awaitable[Response]] | None
         workspace = here()
         body = counts_of(workspace)
         for section in workspace.state.health_sections:
-            body.update(section(request))
+            body.update(section(workspace.name))
         return AsciiJSONResponse(body)
 
     async def reset(request: Request) -> Response:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs, quote
@@ -138,12 +139,24 @@ def render_page(registry: Workspaces, workspace: Workspace, resources: dict[str,
 send X-Mock-Workspace) · <a href="/__mock/directory">directory</a> · <a href="/docs/">API docs</a></p>
 </section>
 <section><h2>Workspaces</h2>{_workspaces(registry, workspace.name)}</section>
+<section><h2>Network and webhooks</h2>{_settings(workspace)}</section>
 </div>
 <h2>Entities</h2>
 {"".join(_table(workspace, resource) for resource in resources.values())}
 <h2>Recent requests</h2>
 {_requests(workspace.requests.newest_first(limit=RECENT_REQUESTS))}
 </body></html>"""
+
+
+def _settings(workspace: Workspace) -> str:
+    """The sections other modules add to health (faults, latency, webhook deliveries), as JSON;
+    they are set with their own controls (`/__mock/faults`, `/__mock/latency`, `/__mock/webhooks`)."""
+    shown: dict[str, Any] = {}
+    for section in workspace.state.health_sections:
+        shown.update(section(workspace.name))
+    if not shown:
+        return "<p>none</p>"
+    return f'<pre id="network">{html.escape(json.dumps(shown, indent=1, ensure_ascii=True))}</pre>'
 
 
 def _page_problem(status: int, message: str) -> HTMLResponse:

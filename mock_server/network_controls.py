@@ -93,6 +93,6 @@ def webhook_routes(sender: WebhookSender, control_token: str | None,
     return [("/__mock/webhooks", guarded(webhooks, control_token, origin_allowed), ["GET", "PUT"])]
 
 
-def health_section(store: NetworkStore) -> Callable[[Request], dict[str, Any]]:
-    """For `/__mock/health`: the network settings of the request's workspace."""
-    return lambda request: {"network": store.describe(workspace_of(request.scope))}
+def health_section(store: NetworkStore) -> Callable[[str], dict[str, Any]]:
+    """For `/__mock/health` and the dashboard: the network settings of a workspace."""
+    return lambda workspace: {"network": store.describe(workspace)}

@@ -60,7 +60,7 @@ class Network:
         the network settings."""
         state.domain.listeners.append(self.sender.listener(self.events))
         state.health_sections.append(network_controls.health_section(self.store))
-        state.health_sections.append(lambda request: {"webhooks": self.sender.summary()})
+        state.health_sections.append(lambda workspace: {"webhooks": self.sender.summary()})
 
     def forget(self, workspace: str) -> None:
         """A workspace was deleted: its fault and latency settings go with it."""

@@ -4,6 +4,7 @@ changes the state."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import subprocess
@@ -317,3 +318,16 @@ def test_a_faults_file_in_yaml_applies_from_the_start(tmp_path: Path) -> None:
             assert client.get(f"/v2/action/view/{ACTION_ID}").status_code == 200
     finally:
         mock.stop()
+
+
+def test_the_dashboard_shows_the_faults_and_latency_of_its_workspace(net: httpx.Client) -> None:
+    other = {"X-Mock-Workspace": "other"}
+    put_faults(net, [{"operationId": "certificate_update", "status": 503, "probability": 0.25}], headers=other)
+    assert net.put("/__mock/latency", json={"default": {"min_ms": 40, "max_ms": 40}, "operations": {}},
+                   headers=other).status_code == 200
+    shown = net.get("/__mock/", params={"workspace": "other"})
+    assert shown.status_code == 200
+    page = html.unescape(shown.text)
+    assert "certificate_update" in page and "0.25" in page and '"min_ms": 40' in page
+    default = net.get("/__mock/")
+    assert default.status_code == 200 and "certificate_update" not in default.text
