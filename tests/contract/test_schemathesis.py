@@ -29,6 +29,7 @@ from .support.st_checks import (
     session_dates_in_order,
     suite_config,
 )
+from .support.transport import call_case
 from .support.target import (
     DEFAULT_RESOURCE_IDS,
     DEFAULT_SUBTENANT_ID,
@@ -53,8 +54,8 @@ schema = schemathesis.pytest.from_fixture("st_schema")
 
 
 @schema.parametrize()
-def test_operation_keeps_the_contract(case: schemathesis.Case, created: CreatedEntities) -> None:
-    response = case.call()
+def test_operation_keeps_the_contract(case: schemathesis.Case, created: CreatedEntities, target: Target) -> None:
+    response = call_case(case, target.retry)
     created.record(response)
     case.validate_response(response)
 

@@ -11,6 +11,7 @@ create).
 
 from __future__ import annotations
 
+from typing import Any
 
 import hypothesis
 import pytest
@@ -19,6 +20,7 @@ from schemathesis.generation.stateful.state_machine import APIStateMachine
 
 from .support.st_checks import CreatedEntities
 from .support.target import Target
+from .support.transport import call_case
 
 # Scenarios per run under the quick profile (a profile asking for more gets its own number).
 QUICK_SCENARIOS = 15
@@ -67,6 +69,9 @@ def suite_workflow(
             super().setup()
             if start is not None:
                 restore(target, start)
+        def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
+            return call_case(case, target.retry, **kwargs)  # type: ignore[return-value]
+
         def before_call(self, case: schemathesis.Case) -> None:
             super().before_call(case)
             if not target.is_loopback:

@@ -7,6 +7,7 @@ pytest is pointed at.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from .drift import DriftReport
 from .rules import LEDGER, RULES, RuleViolation
+from .transport import LEDGER as REQUESTS
+from .transport import RetryPolicy, TargetUnavailable
 from .target import (
     DEFAULT_FOREIGN_SUBTENANT_ID,
     DEFAULT_RESOURCE_IDS,
@@ -53,6 +57,9 @@ settings.register_profile("debug", parent=settings.get_profile("quick"), phases=
 settings.register_profile("thorough", max_examples=150, deadline=None, suppress_health_check=_HEALTH_CHECKS_OFF)
 
 _deselection_reasons: list[str] = []
+# The spec drift report of the run's target (at most one: the first target opened).
+DRIFT_REPORTS: list[DriftReport] = []
+_DEFAULT_RETRY = RetryPolicy()
 
 
 def _env_flag(name: str) -> bool:
@@ -69,6 +76,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--foreign-subtenant-id", default=os.environ.get("CONTRACT_FOREIGN_SUBTENANT_ID", DEFAULT_FOREIGN_SUBTENANT_ID), help="an office of ANOTHER project ('' to skip that rule) [CONTRACT_FOREIGN_SUBTENANT_ID]")
     group.addoption("--resource-id", action="append", default=None, help="a resource the run may subscribe and certify, ID or ID:TYPE (repeatable) [CONTRACT_RESOURCE_IDS, comma-separated]")
     group.addoption("--allow-writes", action="store_true", default=_env_flag("CONTRACT_ALLOW_WRITES"), help="allow creating (and deleting its own) data on a non-loopback target [CONTRACT_ALLOW_WRITES]")
+    group.addoption("--retries", type=int, default=int(os.environ.get("CONTRACT_RETRIES", _DEFAULT_RETRY.attempts)), help="tries of one request on 429/502/503/504 or a connection error, the first included [CONTRACT_RETRIES]")
+    group.addoption("--retry-budget", type=float, default=float(os.environ.get("CONTRACT_RETRY_BUDGET", _DEFAULT_RETRY.budget)), help="seconds the whole run may wait for retries before the target counts as unavailable [CONTRACT_RETRY_BUDGET]")
+    group.addoption("--retry-max-wait", type=float, default=float(os.environ.get("CONTRACT_RETRY_MAX_WAIT", _DEFAULT_RETRY.max_wait)), help="the longest single wait (Retry-After or backoff), seconds [CONTRACT_RETRY_MAX_WAIT]")
+    group.addoption("--request-timeout", type=float, default=float(os.environ.get("CONTRACT_REQUEST_TIMEOUT", _DEFAULT_RETRY.timeout)), help="seconds to connect and for each read of an answer [CONTRACT_REQUEST_TIMEOUT]")
     group.addoption("--read-only", action="store_true", default=_env_flag("CONTRACT_READ_ONLY"), help="run only the tests that create nothing [CONTRACT_READ_ONLY]")
 
 
@@ -86,6 +97,13 @@ def options_from_config(config: pytest.Config) -> TargetOptions:
         resources=tuple(ResourceRef.parse(text) for text in resource_texts),
         allow_writes=config.getoption("allow_writes"),
         read_only=config.getoption("read_only"),
+        retry=RetryPolicy(
+            attempts=max(1, config.getoption("retries")),
+            backoff=_DEFAULT_RETRY.backoff,
+            max_wait=config.getoption("retry_max_wait"),
+            budget=config.getoption("retry_budget"),
+            timeout=config.getoption("request_timeout"),
+        ),
     )
 
 
@@ -156,16 +174,73 @@ def _violations(error: BaseException | None) -> Iterator[RuleViolation]:
         pending += [current.__cause__, current.__context__]
 
 
+def _unavailable(error: BaseException | None) -> TargetUnavailable | None:
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, TargetUnavailable):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            pending += list(current.exceptions)
+        pending += [current.__cause__, current.__context__]
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Requests and wall time are counted per test module."""
+    REQUESTS.current_module = item.path.name
+    started = time.monotonic()
+    yield
+    REQUESTS.seconds[item.path.name] += time.monotonic() - started
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
     if report.failed and call.excinfo is not None and _is_contract_item(item):
+        unavailable = _unavailable(call.excinfo.value)
+        if unavailable is not None:
+            # not a broken rule: the target cannot be judged, and every later test would fail the same way
+            item.session.shouldstop = str(unavailable)
+            return
         for violation in _violations(call.excinfo.value):
             LEDGER.record_broken(violation.rule, item.nodeid)
 
 
+def _write_costs(terminalreporter: Any) -> None:
+    """Requests and wall time per test module; retries and reconciled creates, as warnings."""
+    if not REQUESTS.requests and not REQUESTS.seconds:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("contract requests")
+    modules = sorted(set(REQUESTS.requests) | set(REQUESTS.seconds))
+    width = max(len(name) for name in modules)
+    for name in modules:
+        write(f"  {name.ljust(width)}  {REQUESTS.requests[name]:6d} requests  {REQUESTS.seconds.get(name, 0.0):7.1f} s")
+    write(f"  {'total'.ljust(width)}  {sum(REQUESTS.requests.values()):6d} requests  {sum(REQUESTS.seconds.values()):7.1f} s")
+    if REQUESTS.retries or REQUESTS.reconciled:
+        reasons = ", ".join(f"{reason} x{count}" for reason, count in sorted(REQUESTS.retries.items()))
+        terminalreporter.section("contract retries (warnings, not broken rules)")
+        write(f"  {sum(REQUESTS.retries.values())} retries ({reasons or 'none'}), {REQUESTS.waited:.1f} s waited", yellow=True)
+        for text in REQUESTS.reconciled[:20]:
+            write(f"  lost create answer: {text}", yellow=True)
+
+
+def _write_drift(terminalreporter: Any) -> None:
+    for drift in DRIFT_REPORTS:
+        terminalreporter.section("spec drift (report only)")
+        for line in drift.lines():
+            terminalreporter.write_line(line)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    _write_drift(terminalreporter)
+    _write_costs(terminalreporter)
     if not LEDGER.checks and not LEDGER.broken:
         return
     write = terminalreporter.write_line

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .transport import RetryPolicy, httpx_header, httpx_status, send_with_retries
+
 DEFAULT_TOKEN = "mock-token"
 # The fixed reference ids of docs/ARCHITECTURE.md (the mock's default seed).
 DEFAULT_TENANT_ID = "b5a7d602-3fc9-4e2a-9d1a-6e5b4c8f7a01"  # project Acme Construction Ltd
@@ -72,6 +74,7 @@ class TargetOptions:
     resources: tuple[ResourceRef, ...] = tuple(ResourceRef(r) for r in DEFAULT_RESOURCE_IDS)
     allow_writes: bool = False
     read_only: bool = False
+    retry: RetryPolicy = RetryPolicy()
 
     @property
     def subtenant_id(self) -> str:
@@ -128,6 +131,7 @@ class Target:
     in_process: bool
     writes_allowed: bool
     can_set_clock: bool = False
+    retry: RetryPolicy = RetryPolicy()
     other_subtenant_ids: tuple[str, ...] = ()  # more offices of the project, for trees to differ in
     _restore_clock: Mapping[str, Any] | None = field(default=None, repr=False)
     _closers: list[Any] = field(default_factory=list, repr=False)
@@ -161,8 +165,15 @@ class Target:
             all_params["access-token"] = sent_token
         if content is not None:
             all_headers.setdefault("Content-Type", "application/json")
-            return self.client.request(method, path, content=content, params=all_params, headers=all_headers)
-        return self.client.request(method, path, json=json, params=all_params, headers=all_headers)
+
+        def send() -> httpx.Response:
+            if content is not None:
+                return self.client.request(method, path, content=content, params=all_params, headers=all_headers)
+            return self.client.request(method, path, json=json, params=all_params, headers=all_headers)
+
+        return send_with_retries(
+            send, httpx_status, httpx_header, resendable=is_resendable(method, path), describe=f"{method} {path}", policy=self.retry
+        )
 
     # ------------------------------------------------------------ clock
 
@@ -194,6 +205,11 @@ class Target:
             self.client.put(MOCK_CLOCK_PATH, json={"today": self._restore_clock.get("today") if fixed else None})
         for closer in reversed(self._closers):
             closer()
+
+
+def is_resendable(method: str, path: str) -> bool:
+    """Whether sending the request twice does no harm: everything but a create."""
+    return not (method.upper() == "POST" and path.rstrip("/").endswith("/create"))
 
 
 def clock_today(body: Mapping[str, Any]) -> dt.date:
@@ -232,6 +248,7 @@ def _target_fields(options: TargetOptions) -> dict[str, Any]:
         is_loopback=options.is_loopback,
         in_process=options.in_process,
         writes_allowed=options.writes_allowed,
+        retry=options.retry,
     )
 
 
@@ -253,7 +270,7 @@ def open_http_target(options: TargetOptions) -> Target:
     assert options.url
     base_url = options.url.rstrip("/")
     # loopback never goes through a proxy from the environment
-    client = httpx.Client(base_url=base_url, timeout=30.0, trust_env=not options.is_loopback)
+    client = httpx.Client(base_url=base_url, timeout=options.retry.timeout, trust_env=not options.is_loopback)
     target = Target(client=client, base_url=base_url, **_target_fields(options))
     target._closers.append(client.close)
     clock = probe_clock(client) if options.is_loopback else None
