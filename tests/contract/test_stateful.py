@@ -45,7 +45,7 @@ def scenario_settings(schema: schemathesis.BaseSchema) -> hypothesis.settings:
 
 def mock_state(target: Target) -> dict | None:
     """The whole state of a mock target (its /__mock/state control), None for other servers."""
-    if not target.is_loopback:
+    if not target.exclusive:
         return None
     response = target.client.get("/__mock/state")
     return response.json() if response.status_code == 200 else None
@@ -74,7 +74,7 @@ def suite_workflow(
 
         def before_call(self, case: schemathesis.Case) -> None:
             super().before_call(case)
-            if not target.is_loopback:
+            if not target.exclusive:
                 # only ids this run created: anything else is not sent
                 hypothesis.assume(created.owns_target_of(case))
 

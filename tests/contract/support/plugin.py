@@ -59,6 +59,7 @@ settings.register_profile("thorough", max_examples=150, deadline=None, suppress_
 _deselection_reasons: list[str] = []
 # The spec drift report of the run's target (at most one: the first target opened).
 DRIFT_REPORTS: list[DriftReport] = []
+DRIFT_LINES: list[str] = []  # under pytest-xdist: the report of the first worker
 _DEFAULT_RETRY = RetryPolicy()
 
 
@@ -112,6 +113,53 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{FOREIGN_OFFICE_MARKER}: needs an office of another project (deselected without one)")
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile(os.environ.get(PROFILE_ENV, DEFAULT_PROFILE))
+    if config.pluginmanager.hasplugin("xdist") and not config.pluginmanager.has_plugin(WorkerLedgers.NAME):
+        config.pluginmanager.register(WorkerLedgers(), WorkerLedgers.NAME)
+
+
+class WorkerLedgers:
+    """Under pytest-xdist each worker checks rules and sends requests in its own process: the
+    workers hand their ledgers (and the drift report) to the controller, which prints the summary."""
+
+    NAME = "contract-worker-ledgers"
+    KEY = "contract_ledgers"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        output = getattr(session.config, "workeroutput", None)
+        if output is None:
+            return
+        output[self.KEY] = {
+            "checks": dict(LEDGER.checks),
+            "broken": LEDGER.broken,
+            "requests": dict(REQUESTS.requests),
+            "seconds": dict(REQUESTS.seconds),
+            "retries": dict(REQUESTS.retries),
+            "reconciled": REQUESTS.reconciled,
+            "waited": REQUESTS.waited,
+            "drift": [drift.lines() for drift in DRIFT_REPORTS],
+            "deselected": _deselection_reasons,
+        }
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        data = getattr(node, "workeroutput", {}).get(self.KEY)
+        if not data:
+            return
+        LEDGER.checks.update(data["checks"])
+        for rule, where in data["broken"].items():
+            LEDGER.broken.setdefault(rule, []).extend(where)
+        REQUESTS.requests.update(data["requests"])
+        for module, seconds in data["seconds"].items():
+            REQUESTS.seconds[module] += seconds  # time spent in the module, summed over workers
+        REQUESTS.retries.update(data["retries"])
+        REQUESTS.reconciled.extend(data["reconciled"])
+        REQUESTS.waited += data["waited"]
+        if not DRIFT_LINES and data["drift"]:
+            DRIFT_LINES.extend(data["drift"][0])
+        for reason in data["deselected"]:
+            if reason not in _deselection_reasons:
+                _deselection_reasons.append(reason)
 
 
 def _is_contract_item(item: pytest.Item) -> bool:
@@ -232,9 +280,10 @@ def _write_costs(terminalreporter: Any) -> None:
 
 
 def _write_drift(terminalreporter: Any) -> None:
-    for drift in DRIFT_REPORTS:
+    lines = DRIFT_LINES or [line for drift in DRIFT_REPORTS[:1] for line in drift.lines()]
+    if lines:
         terminalreporter.section("spec drift (report only)")
-        for line in drift.lines():
+        for line in lines:
             terminalreporter.write_line(line)
 
 

@@ -534,6 +534,11 @@ def partial_update_keeps_unsent_fields(after: Mapping[str, Any], expected: Mappi
     _compare("partial_update_keeps_unsent_fields", after, expected, "entity after update", exchanges)
 
 
+@rule("An update is stored: a later view answers every field the update sent, as sent.")
+def update_is_stored(viewed: Mapping[str, Any], sent: Mapping[str, Any], exchanges: Sequence[Exchange] = ()) -> None:
+    _compare("update_is_stored", viewed, sent, "entity viewed after update", exchanges)
+
+
 @rule("Computed fields sent by a client are ignored, never stored.")
 def computed_fields_from_client_ignored(entity: Mapping[str, Any], expected: Mapping[str, Any], exchanges: Sequence[Exchange] = ()) -> None:
     _compare("computed_fields_from_client_ignored", entity, expected, "computed fields", exchanges)

@@ -132,6 +132,7 @@ class Target:
     writes_allowed: bool
     can_set_clock: bool = False
     retry: RetryPolicy = RetryPolicy()
+    shared_by_workers: bool = False  # other pytest-xdist workers of this run use the same server
     other_subtenant_ids: tuple[str, ...] = ()  # more offices of the project, for trees to differ in
     _restore_clock: Mapping[str, Any] | None = field(default=None, repr=False)
     _closers: list[Any] = field(default_factory=list, repr=False)
@@ -139,6 +140,11 @@ class Target:
     @property
     def subtenant_ids(self) -> tuple[str, ...]:
         return (self.subtenant_id, *self.other_subtenant_ids)
+
+    @property
+    def exclusive(self) -> bool:
+        """Nobody else changes this server meanwhile: its whole state may be read and put back."""
+        return self.in_process or (self.is_loopback and not self.shared_by_workers)
 
     # ------------------------------------------------------------ requests
 
@@ -266,14 +272,25 @@ def open_in_process_target(options: TargetOptions) -> Target:
     return target
 
 
+def xdist_worker_count() -> int:
+    """How many pytest-xdist workers run this session (1 without xdist)."""
+    try:
+        return max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    except ValueError:
+        return 1
+
+
 def open_http_target(options: TargetOptions) -> Target:
     assert options.url
     base_url = options.url.rstrip("/")
     # loopback never goes through a proxy from the environment
     client = httpx.Client(base_url=base_url, timeout=options.retry.timeout, trust_env=not options.is_loopback)
     target = Target(client=client, base_url=base_url, **_target_fields(options))
+    target.shared_by_workers = xdist_worker_count() > 1
     target._closers.append(client.close)
-    clock = probe_clock(client) if options.is_loopback else None
+    # Workers sharing one mock cannot each move its clock: they run as against a remote server
+    # (dates kept REMOTE_DATE_MARGIN days from every boundary).
+    clock = probe_clock(client) if options.is_loopback and not target.shared_by_workers else None
     if clock is not None and options.writes_allowed:
         target.can_set_clock = True
         # Pin the date for the run so that midnight cannot fall inside it; restored on close.
