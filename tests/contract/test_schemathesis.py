@@ -25,10 +25,12 @@ from .support.st_checks import (
     count_invariants,
     is_date_time,
     is_json_text,
+    load_schema,
     pagination_headers_arithmetic,
     session_dates_in_order,
     suite_config,
 )
+from .support.scoping import SEGMENTS
 from .support.transport import call_case
 from .support.target import (
     DEFAULT_RESOURCE_IDS,
@@ -50,7 +52,14 @@ def _lazy_schema_node_id(request: pytest.FixtureRequest) -> None:
         request.node._nodeid = request.node.nodeid
 
 
-schema = schemathesis.pytest.from_fixture("st_schema")
+@pytest.fixture(scope="module", params=SEGMENTS)
+def st_schema_of_resource(target: Target, request: pytest.FixtureRequest) -> schemathesis.BaseSchema:
+    """The operations of one resource: one test per resource, so that pytest-xdist workers share
+    the Schemathesis pass (over a slow network it is the longest test of the suite)."""
+    return load_schema(target, suite_config(target), segment=request.param)
+
+
+schema = schemathesis.pytest.from_fixture("st_schema_of_resource")
 
 
 @schema.parametrize()
