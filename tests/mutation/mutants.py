@@ -28,7 +28,7 @@ from pytest import MonkeyPatch
 from mock_server import handlers, security
 from mock_server.domain import computed, search, service
 from mock_server.domain.computed import Derivations
-from mock_server.domain.errors import HasDescendants, RuleViolations
+from mock_server.domain.errors import HasDescendants, RuleViolations, Violation
 from mock_server.domain.rules import Rules
 from mock_server.domain.search import Page, Query
 from mock_server.domain.service import Domain
@@ -551,6 +551,30 @@ def update_answers_description_not_stored(monkeypatch: MonkeyPatch) -> None:
             self.store.replace(segment, {k: v for k, v in row.items() if v is not None})
             return answered
 
+    monkeypatch.setattr(Domain, "update", update)
+
+
+NAME_LIMIT = 100
+
+
+@faulty("edge_value_stored_or_refused")
+def names_limited_to_100(monkeypatch: MonkeyPatch) -> None:
+    """A name of maxLength (255) characters is stored: here a create or update with a name longer than 100 is a 422."""
+    original_create, original_update = Domain.create, Domain.update
+
+    def refuse_long_name(body: dict) -> None:
+        if isinstance(body.get("name"), str) and len(body["name"]) > NAME_LIMIT:
+            raise RuleViolations([Violation("name", f"at most {NAME_LIMIT} characters")])
+
+    def create(self: Domain, segment: str, body: dict) -> dict:
+        refuse_long_name(body)
+        return original_create(self, segment, body)
+
+    def update(self: Domain, segment: str, entity_id: str, body: dict) -> dict:
+        refuse_long_name(body)
+        return original_update(self, segment, entity_id, body)
+
+    monkeypatch.setattr(Domain, "create", create)
     monkeypatch.setattr(Domain, "update", update)
 
 

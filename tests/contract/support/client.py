@@ -222,7 +222,10 @@ class ApiClient:
         if resource.marker_placement is MarkerPlacement.PREFIX and resource.marker_field:
             return {resource.marker_field: self.marker}
         if resource.marker_placement is MarkerPlacement.JSON and resource.marker_field in sent:
-            return {resource.marker_field: json.dumps(self.marker)}
+            name = resource.marker_field
+            # JSON text is searched as free text (the marker as a JSON string is a substring of
+            # it); an object field matches the objects that hold the given keys
+            return {name: json.dumps(self.marker) if spec_view.is_json_text(segment, name) else {MARKER_JSON_KEY: self.marker}}
         return {name: sent[name] for name, _ in resource.parents[:1] if name in sent}
 
     def reconcile(self, segment: str, sent: Mapping[str, Any]) -> Answer | None:
