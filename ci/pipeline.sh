@@ -11,6 +11,9 @@
 #                                 CONTRACT_ALLOW_WRITES=1)
 #   ci/pipeline.sh mutation       the contract suite against every faulty variant of the mock
 #                                 (tests/mutation; ~15 min on 2 cores, so nightly, not in `all`)
+#   ci/pipeline.sh contract-random  the suite's randomized pass (Schemathesis, all phases and the
+#                                 stateful one, plus the edge values) in rounds with a new seed each,
+#                                 until CONTRACT_RANDOM_BUDGET seconds are spent (default 300; nightly 3600)
 #   ci/pipeline.sh all            setup, lint, test, contract-http (what .ci/run does)
 #
 # Settings (environment): VENV (default .venv), PYTHON (default python3), REPORTS (default
@@ -93,6 +96,22 @@ contract_http() {
   return "$status"
 }
 
+contract_random() {
+  local budget="${CONTRACT_RANDOM_BUDGET:-300}" started round=0 seed
+  started="$(date +%s)"
+  step "contract-random: randomized Schemathesis pass in-process, rounds until ${budget}s are spent"
+  # A round starts only while time is left, so the step lasts the budget plus at most one round.
+  while [ $(( $(date +%s) - started )) -lt "$budget" ]; do
+    round=$((round + 1))
+    seed="$("$PY" -c 'import secrets; print(secrets.randbelow(2**31))')"
+    echo "round $round: --hypothesis-seed $seed (repeat a failure with the same seed)"
+    "$PY" -m pytest tests/contract/test_schemathesis.py tests/contract/test_stateful.py tests/contract/test_edge_values.py \
+      -x -q -p no:cacheprovider --hypothesis-profile randomized --hypothesis-seed "$seed" \
+      --junitxml="$REPORTS/contract-random-$round.xml"
+  done
+  echo "contract-random: $round rounds in $(( $(date +%s) - started ))s"
+}
+
 mutation() {
   step "mutation: the contract suite must catch every faulty variant of the mock"
   "$PY" tests/mutation/run_mutants.py --jobs 2
@@ -116,6 +135,7 @@ case "${1:-all}" in
   contract-http) contract_http ;;
   conformance) conformance ;;
   mutation) mutation ;;
+  contract-random) contract_random ;;
   all) setup; lint; run_tests; contract_http ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|conformance|mutation|all]" >&2; exit 2 ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|conformance|mutation|contract-random|all]" >&2; exit 2 ;;
 esac

@@ -486,6 +486,12 @@ def sort_case_sensitive(monkeypatch: MonkeyPatch) -> None:
     monkeypatch.setattr(search, "sort_key", sort_key)
 
 
+@faulty("filter_matches_exactly", "pages_follow_requested_order")
+def stored_date_expire_searched(monkeypatch: MonkeyPatch) -> None:
+    """Filters and sorts on certificate (and link) date_expire use the answered value: here the stored one (null when derived)."""
+    monkeypatch.setattr(service, "DERIVED_WHEN_EMPTY", {})
+
+
 @faulty("filter_matches_exactly")
 def substring_filter_case_sensitive(monkeypatch: MonkeyPatch) -> None:
     """Free-text filters match a case-insensitive substring: here the match is case-sensitive."""
@@ -552,6 +558,45 @@ def update_answers_description_not_stored(monkeypatch: MonkeyPatch) -> None:
             return answered
 
     monkeypatch.setattr(Domain, "update", update)
+
+
+def _without_maximum(node: Any, field: str) -> Any:
+    if isinstance(node, dict):
+        return {k: (_drop_bound(v) if k == field and isinstance(v, dict) else _without_maximum(v, field)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_without_maximum(item, field) for item in node]
+    return node
+
+
+def _drop_bound(prop: dict) -> dict:
+    return {k: v for k, v in prop.items() if k != "maximum"}
+
+
+@faulty("malformed_input_is_400", "no_server_error")
+def validity_past_int_accepted(monkeypatch: MonkeyPatch) -> None:
+    """`validity` is at most 2147483647 (an INT column), beyond it a 400: here the mock validates against a spec without that maximum."""
+    from mock_server import app as app_module
+
+    original = app_module.served_spec
+    monkeypatch.setattr(app_module, "served_spec", lambda spec: _without_maximum(original(spec), "validity"))
+
+
+@faulty("bad_request_names_field", "malformed_input_is_400")
+def bad_request_without_field(monkeypatch: MonkeyPatch) -> None:
+    """400 problem objects always carry `field`: here every 400 leaves it out."""
+    import copy
+
+    from mock_server import problems
+
+    original = problems.problem_handler
+
+    def problem_handler(request: Any, exc: Any) -> Any:
+        if exc.status == 400 and exc.ext:
+            exc = copy.copy(exc)
+            exc.ext = {k: v for k, v in exc.ext.items() if k != "field"}
+        return original(request, exc)
+
+    monkeypatch.setattr(problems, "problem_handler", problem_handler)
 
 
 NAME_LIMIT = 100

@@ -55,6 +55,16 @@ settings.register_profile(
 settings.register_profile("debug", parent=settings.get_profile("quick"), phases=list(Phase))
 # thorough: nightly; random, more examples, shrinking.
 settings.register_profile("thorough", max_examples=150, deadline=None, suppress_health_check=_HEALTH_CHECKS_OFF)
+# randomized: the time-budgeted pass of CI (ci/pipeline.sh contract-random): random examples, a new
+# seed each round (printed, so `--hypothesis-seed N` replays a failure), no shrinking, no database.
+settings.register_profile(
+    "randomized",
+    max_examples=40,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=_HEALTH_CHECKS_OFF,
+)
 
 _deselection_reasons: list[str] = []
 # The spec drift report of the run's target (at most one: the first target opened).
