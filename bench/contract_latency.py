@@ -164,23 +164,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mock, port = start_mock(args.today)
     proxy = LatencyProxy(port, args.latency_ms).start()
+    runs: list[tuple[str, int, float, str]] = []
     try:
         url = f"http://127.0.0.1:{proxy.port}"
         print(f"mock on 127.0.0.1:{port}, proxy {url} adding {args.latency_ms} per answer; {args.workers} workers", flush=True)
         code, seconds, output = run_suite(url, args.workers, args.pytest_args)
+        runs.append((f"{args.workers} workers", code, seconds, output))
+        if args.workers > 1:
+            # the tests that compare reads of whole data sets, deselected while workers write: alone, after
+            code, seconds, output = run_suite(url, 1, ["-m", "whole_dataset", *args.pytest_args])
+            runs.append(("whole_dataset, alone", code, seconds, output))
     finally:
         proxy.stop()
         mock.terminate()
         mock.wait(timeout=10)
-    tail = [line for line in output.splitlines() if re.search(r"\d+ (passed|failed)", line)]
-    print(f"pytest exit {code}; wall time {seconds:.1f} s; {tail[-1].strip('= ') if tail else 'no result line'}; {proxy.connections} connections")
-    print("requests per module (seconds summed over workers):")
-    print(section(output, "contract requests"))
-    print("retries:")
-    print(section(output, "contract retries"))
-    if code != 0:
-        failures = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
-        print("\n".join(failures[:20]))
+    total = sum(seconds for _, _, seconds, _ in runs)
+    for name, code, seconds, output in runs:
+        tail = [line for line in output.splitlines() if re.search(r"\d+ (passed|failed)", line)]
+        print(f"\n[{name}] pytest exit {code}; wall time {seconds:.1f} s; {tail[-1].strip('= ') if tail else 'no result line'}")
+        print("requests per module (seconds summed over workers):")
+        print(section(output, "contract requests"))
+        print("retries:", section(output, "contract retries"))
+        if code != 0:
+            failures = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
+            print("\n".join(failures[:30]))
+    print(f"\nwall time in all: {total:.1f} s at {args.latency_ms}; {proxy.connections} connections through the proxy")
     return 0
 
 

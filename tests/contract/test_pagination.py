@@ -44,6 +44,7 @@ def test_headers_match_body_on_any_index(api: ApiClient, segment: str, paging: d
     rules.pagination_headers_match_body(answer.exchange)
 
 
+@pytest.mark.whole_dataset
 @pytest.mark.parametrize("segment", SEGMENTS)
 @pytest.mark.parametrize("per_page", [1, 4, 100])
 def test_page_past_the_end_is_empty(api: ApiClient, segment: str, per_page: int) -> None:
@@ -66,6 +67,7 @@ def test_paging_out_of_range_is_400(api: ApiClient, segment: str, paging: dict[s
     rules.malformed_input_is_400(answer.exchange, [field])
 
 
+@pytest.mark.whole_dataset
 @pytest.mark.parametrize("segment", SEGMENTS)
 @pytest.mark.parametrize("history", [True, False])
 def test_history_is_accepted_and_changes_nothing(api: ApiClient, segment: str, history: bool) -> None:
@@ -86,6 +88,7 @@ def _answered_sort_value(item: dict[str, Any], name: str) -> Any:
     return value[:19] if isinstance(value, str) and "T" in value else value
 
 
+@pytest.mark.whole_dataset
 @pytest.mark.parametrize("segment", SEGMENTS)
 def test_walking_any_result_set_partitions_it_in_order(api: ApiClient, segment: str) -> None:
     """On data the run did not make: the order is judged on the answered values themselves."""

@@ -31,11 +31,13 @@ from .target import (
     ResourceRef,
     TargetOptions,
     env_list,
+    xdist_worker_count,
 )
 
 CONTRACT_DIR = Path(__file__).resolve().parents[1]
 WRITES_MARKER = "writes"
 FOREIGN_OFFICE_MARKER = "needs_foreign_office"
+WHOLE_DATASET_MARKER = "whole_dataset"
 PROFILE_ENV = "CONTRACT_PROFILE"
 DEFAULT_PROFILE = "quick"
 _HEALTH_CHECKS_OFF = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
@@ -121,6 +123,11 @@ def options_from_config(config: pytest.Config) -> TargetOptions:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{WRITES_MARKER}: creates entities on the target (deselected when writes are not allowed)")
     config.addinivalue_line("markers", f"{FOREIGN_OFFICE_MARKER}: needs an office of another project (deselected without one)")
+    config.addinivalue_line(
+        "markers",
+        f"{WHOLE_DATASET_MARKER}: compares reads of every entity of a kind, so nobody may write meanwhile "
+        "(deselected when pytest-xdist workers share one server: run them with -m whole_dataset, without -n)",
+    )
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile(os.environ.get(PROFILE_ENV, DEFAULT_PROFILE))
     if config.pluginmanager.hasplugin("xdist") and not config.pluginmanager.has_plugin(WorkerLedgers.NAME):
@@ -184,6 +191,11 @@ def _requirement_reasons(options: TargetOptions) -> dict[str, str]:
         reasons[WRITES_MARKER] = refusal
     if options.foreign_subtenant_id is None:
         reasons[FOREIGN_OFFICE_MARKER] = "no office of another project was given (--foreign-subtenant-id)"
+    if not options.in_process and xdist_worker_count() > 1:
+        reasons[WHOLE_DATASET_MARKER] = (
+            f"{xdist_worker_count()} pytest-xdist workers write to the same server meanwhile; "
+            "run them afterwards with -m whole_dataset, without -n"
+        )
     return reasons
 
 

@@ -133,6 +133,7 @@ class Target:
     can_set_clock: bool = False
     retry: RetryPolicy = RetryPolicy()
     shared_by_workers: bool = False  # other pytest-xdist workers of this run use the same server
+    can_read_clock: bool = False  # a mock's clock control answers GET (its date, not to be set)
     other_subtenant_ids: tuple[str, ...] = ()  # more offices of the project, for trees to differ in
     _restore_clock: Mapping[str, Any] | None = field(default=None, repr=False)
     _closers: list[Any] = field(default_factory=list, repr=False)
@@ -193,6 +194,8 @@ class Target:
         return 0 if self.knows_today_exactly else REMOTE_DATE_MARGIN
 
     def today(self) -> dt.date:
+        if self.can_read_clock and not self.can_set_clock:
+            return clock_today(self.client.get(MOCK_CLOCK_PATH).json())
         if not self.can_set_clock:
             # A remote server's date may differ from ours by a time zone: scenarios keep 2 days away.
             return dt.date.today()
@@ -290,7 +293,10 @@ def open_http_target(options: TargetOptions) -> Target:
     target._closers.append(client.close)
     # Workers sharing one mock cannot each move its clock: they run as against a remote server
     # (dates kept REMOTE_DATE_MARGIN days from every boundary).
-    clock = probe_clock(client) if options.is_loopback and not target.shared_by_workers else None
+    clock = probe_clock(client) if options.is_loopback else None
+    target.can_read_clock = clock is not None
+    if target.shared_by_workers:
+        clock = None
     if clock is not None and options.writes_allowed:
         target.can_set_clock = True
         # Pin the date for the run so that midnight cannot fall inside it; restored on close.
