@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=Latency.parse, default=Latency(100, 100), help="added to every answer: N or LOW-HIGH (default 100)")
     parser.add_argument("--workers", type=int, default=8, help="pytest-xdist workers (default 8; 1 runs without xdist)")
     parser.add_argument("--today", default=DEFAULT_TODAY, help="the mock's pinned date")
+    parser.add_argument("--keep-output", type=Path, default=None, metavar="DIR", help="write each pytest run's whole output to DIR")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
     mock, port = start_mock(args.today)
@@ -179,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         mock.terminate()
         mock.wait(timeout=10)
     total = sum(seconds for _, _, seconds, _ in runs)
-    for name, code, seconds, output in runs:
+    for number, (name, code, seconds, output) in enumerate(runs, start=1):
+        if args.keep_output is not None:
+            args.keep_output.mkdir(parents=True, exist_ok=True)
+            (args.keep_output / f"run{number}.log").write_text(output, encoding="utf-8")
         tail = [line for line in output.splitlines() if re.search(r"\d+ (passed|failed)", line)]
         print(f"\n[{name}] pytest exit {code}; wall time {seconds:.1f} s; {tail[-1].strip('= ') if tail else 'no result line'}")
         print("requests per module (seconds summed over workers):")

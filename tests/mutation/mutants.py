@@ -599,6 +599,14 @@ def bad_request_without_field(monkeypatch: MonkeyPatch) -> None:
     monkeypatch.setattr(problems, "problem_handler", problem_handler)
 
 
+@faulty("no_server_error", "edge_value_stored_or_refused")
+def far_expiry_accepted_then_500(monkeypatch: MonkeyPatch) -> None:
+    """A write whose derived expiry would pass 9999-12-31 is a 422: here it is stored, and computing the expiry then answers 500."""
+    from mock_server.domain import rules as domain_rules
+
+    monkeypatch.setattr(domain_rules, "_leaves_calendar", lambda release, validity, unit: False)
+
+
 NAME_LIMIT = 100
 
 
