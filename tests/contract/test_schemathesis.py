@@ -27,10 +27,10 @@ from .support.st_checks import (
     is_json_text,
     load_schema,
     pagination_headers_arithmetic,
+    spec_operations,
     session_dates_in_order,
     suite_config,
 )
-from .support.scoping import SEGMENTS
 from .support.transport import call_case
 from .support.target import (
     DEFAULT_RESOURCE_IDS,
@@ -52,14 +52,14 @@ def _lazy_schema_node_id(request: pytest.FixtureRequest) -> None:
         request.node._nodeid = request.node.nodeid
 
 
-@pytest.fixture(scope="module", params=SEGMENTS)
-def st_schema_of_resource(target: Target, request: pytest.FixtureRequest) -> schemathesis.BaseSchema:
-    """The operations of one resource: one test per resource, so that pytest-xdist workers share
-    the Schemathesis pass (over a slow network it is the longest test of the suite)."""
-    return load_schema(target, suite_config(target), segment=request.param)
+@pytest.fixture(scope="module", params=spec_operations(), ids=lambda operation: f"{operation[0].upper()} {operation[1]}")
+def st_schema_of_operation(target: Target, request: pytest.FixtureRequest) -> schemathesis.BaseSchema:
+    """One operation of the contract: one test each, so that pytest-xdist workers share the
+    Schemathesis pass (over a slow network, in one test, it was the longest of the suite)."""
+    return load_schema(target, suite_config(target), operation=request.param)
 
 
-schema = schemathesis.pytest.from_fixture("st_schema_of_resource")
+schema = schemathesis.pytest.from_fixture("st_schema_of_operation")
 
 
 @schema.parametrize()
