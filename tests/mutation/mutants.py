@@ -497,7 +497,7 @@ def sort_case_sensitive(monkeypatch: MonkeyPatch) -> None:
     monkeypatch.setattr(search, "sort_key", sort_key)
 
 
-@faulty("filter_matches_exactly", "pages_follow_requested_order")
+@faulty("pages_follow_requested_order", "filter_matches_exactly")
 def stored_date_expire_searched(monkeypatch: MonkeyPatch) -> None:
     """Filters and sorts on certificate (and link) date_expire use the answered value: here the stored one (null when derived)."""
     monkeypatch.setattr(service, "DERIVED_WHEN_EMPTY", {})
