@@ -202,12 +202,19 @@ def _requirement_reasons(options: TargetOptions) -> dict[str, str]:
 # Schema-driven modules run after the rule tests: a server that breaks a rule then fails first
 # with a message naming that rule, even under `-x`.
 SCHEMA_DRIVEN_MODULES = ("test_schemathesis.py", "test_stateful.py")
+LONGEST_MODULE = "test_stateful.py"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests the target cannot take (writes refused, a missing reference id) are deselected, not
-    skipped, and the reason is printed; schema-driven tests go last."""
-    items.sort(key=lambda item: item.path.name in SCHEMA_DRIVEN_MODULES)
+    skipped, and the reason is printed; schema-driven tests go last (under
+    pytest-xdist the longest test goes first instead)."""
+    if xdist_worker_count() > 1:
+        # Workers take tests in this order: the longest one (the state machine's scenarios) goes
+        # first, so that it does not start last and run on alone.
+        items.sort(key=lambda item: item.path.name != LONGEST_MODULE)
+    else:
+        items.sort(key=lambda item: item.path.name in SCHEMA_DRIVEN_MODULES)
     reasons = _requirement_reasons(options_from_config(config))
     for marker, reason in reasons.items():
         unfit = [item for item in items if _is_contract_item(item) and item.get_closest_marker(marker)]
