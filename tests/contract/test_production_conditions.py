@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from .support import client as client_module
 from .support import transport
 from .support.client import ApiClient
 from .support.drift import compare, report, resolve_local_refs
@@ -27,9 +28,10 @@ FAST = RetryPolicy(attempts=4, backoff=0.01, max_wait=5.0, budget=60.0)
 
 @pytest.fixture
 def ledger(monkeypatch: pytest.MonkeyPatch) -> Iterator[transport.RequestLedger]:
-    """The retry tests wait on a ledger of their own: the run's totals stay the target's."""
+    """These tests count on a ledger of their own: the run's totals and warnings stay the target's."""
     ledger = transport.RequestLedger()
     monkeypatch.setattr(transport, "LEDGER", ledger)
+    monkeypatch.setattr(client_module, "REQUEST_LEDGER", ledger)
     yield ledger
 
 
@@ -106,7 +108,8 @@ def test_retry_after_as_an_http_date() -> None:
 
 
 def _lose_first_create_answer(target: Target, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The first create reaches the server, which makes the entity; its answer never arrives."""
+    """The first create reaches the server, which makes the entity; its answer never arrives.
+    Every later request passes (the patch is undone at the end of the test)."""
     original = target.client.request
     lost: list[str] = []
 
@@ -123,14 +126,16 @@ def _lose_first_create_answer(target: Target, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.writes
 @pytest.mark.parametrize("segment", ["action", "action-session", "certificate"])
-def test_a_lost_create_answer_is_reconciled_by_the_run_marker(api: ApiClient, target: Target, segment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_lost_create_answer_is_reconciled_by_the_run_marker(
+    api: ApiClient, target: Target, segment: str, monkeypatch: pytest.MonkeyPatch, ledger: transport.RequestLedger
+) -> None:
     with api.scope() as scope:
         world = World(today=target.today())
         body = fresh_create_body(api, target, world, segment)  # parents created before the loss
         lost = _lose_first_create_answer(target, monkeypatch)
         answer = api.create(segment, body)
-        monkeypatch.undo()
         assert lost, "the create's answer was not lost"
+        assert len(ledger.reconciled) == 1 and "by its marker" in ledger.reconciled[0]  # a warning, noted
         assert answer.status == 201, answer.body
         entity_id = str(answer.body[f"{segment.replace('-', '_')}_id"]).lower()
         assert api.owns(segment, entity_id) and (segment, entity_id) in scope.created

@@ -268,7 +268,10 @@ def _unavailable(error: BaseException | None) -> TargetUnavailable | None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """Requests and wall time are counted per test module."""
+    """Requests and wall time are counted per module of the contract suite."""
+    if not _is_contract_item(item):
+        yield
+        return
     REQUESTS.current_module = item.path.name
     started = time.monotonic()
     yield
