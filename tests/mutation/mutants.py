@@ -720,7 +720,13 @@ def session_date_end_before_begin_accepted(monkeypatch: MonkeyPatch) -> None:
 @faulty("action_type_is_immutable")
 def action_type_change_accepted(monkeypatch: MonkeyPatch) -> None:
     """The action_type of an action never changes (422 on update): the update stores the new type."""
-    monkeypatch.setattr(Rules, "_action", lambda self, row, before: [])
+    original = Rules._action
+
+    # only the action_type rule goes: the action's other rules (its validity within the calendar) stay
+    def _action(self: Rules, row: dict, before: dict | None) -> list:
+        return [v for v in original(self, row, before) if v.field != "action_type"]
+
+    monkeypatch.setattr(Rules, "_action", _action)
 
 
 @faulty("id_is_immutable")
