@@ -15,13 +15,17 @@
 #                                 still answer 200
 #   ci/pipeline.sh mutation       the contract suite against every faulty variant of the mock
 #                                 (tests/mutation; ~15 min on 2 cores, so nightly, not in `all`)
+#   ci/pipeline.sh contract-random  the suite's randomized pass (Schemathesis, all phases and the
+#                                 stateful one, plus the edge values) in rounds with a new seed each,
+#                                 until CONTRACT_RANDOM_BUDGET seconds are spent (default 300; nightly 3600)
 #   ci/pipeline.sh browser        Debian's chromium (apt-get, when missing) and the browser extra
 #                                 (Playwright's Python package); tests/browser --run-browser,
 #                                 screenshots into $REPORTS/screenshots
 #   ci/pipeline.sh tools          the stock tools as their users run them: tests/tools (stock `st`,
 #                                 openapi-core, a generated client), the mock's HTTP tests judged
 #                                 by openapi-core, the contract suite through Prism's proxy
-#   ci/pipeline.sh all            setup, lint, test, contract-http, fuzz, browser, tools (what .ci/run does)
+#   ci/pipeline.sh all            setup, lint, test, contract-http, contract-random, fuzz, browser, tools
+#                                 (what .ci/run does)
 #
 # Settings (environment): VENV (default .venv), PYTHON (default python3), REPORTS (default
 # reports/), CONTRACT_TARGET_URL, CONTRACT_TOKEN, CONTRACT_TENANT_ID, CONTRACT_SUBTENANT_ID,
@@ -95,9 +99,9 @@ contract_http() {
   step "contract-http: the contract suite over HTTP against $MOCK_URL"
   "$PY" -m pytest tests/contract --target-url "$MOCK_URL" --token mock-token \
     --junitxml="$REPORTS/contract-http.xml" || status=$?
-  step "contract-http: Schemathesis command line against $MOCK_URL (schemathesis.toml)"
+  step "contract-http: Schemathesis command line against $MOCK_URL (schemathesis.toml; the contract is our bundle)"
   CONTRACT_TOKEN=mock-token SCHEMATHESIS_HOOKS=tests.contract.support.st_checks \
-    "$VENV/bin/st" run "$MOCK_URL/openapi.json" --report junit --report-dir "$REPORTS/schemathesis" || status=$?
+    "$VENV/bin/st" run openapi/openapi.bundled.json --url "$MOCK_URL" --report junit --report-dir "$REPORTS/schemathesis" || status=$?
   kill "$MOCK_PID" 2>/dev/null || true
   wait "$MOCK_PID" 2>/dev/null || true
   trap - EXIT
@@ -242,6 +246,22 @@ tools() {
   return "$status"
 }
 
+contract_random() {
+  local budget="${CONTRACT_RANDOM_BUDGET:-300}" started round=0 seed
+  started="$(date +%s)"
+  step "contract-random: randomized Schemathesis pass in-process, rounds until ${budget}s are spent"
+  # A round starts only while time is left, so the step lasts the budget plus at most one round.
+  while [ $(( $(date +%s) - started )) -lt "$budget" ]; do
+    round=$((round + 1))
+    seed="$("$PY" -c 'import secrets; print(secrets.randbelow(2**31))')"
+    echo "round $round: --hypothesis-seed $seed (repeat a failure with the same seed)"
+    "$PY" -m pytest tests/contract/test_schemathesis.py tests/contract/test_stateful.py tests/contract/test_edge_values.py \
+      -x -q -p no:cacheprovider --hypothesis-profile randomized --hypothesis-seed "$seed" \
+      --junitxml="$REPORTS/contract-random-$round.xml"
+  done
+  echo "contract-random: $round rounds in $(( $(date +%s) - started ))s"
+}
+
 mutation() {
   step "mutation: the contract suite must catch every faulty variant of the mock"
   "$PY" tests/mutation/run_mutants.py --jobs 2
@@ -266,8 +286,9 @@ case "${1:-all}" in
   conformance) conformance ;;
   fuzz) fuzz ;;
   mutation) mutation ;;
+  contract-random) contract_random ;;
   browser) browser ;;
   tools) tools ;;
-  all) setup; lint; run_tests; contract_http; fuzz; browser; tools ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|fuzz|conformance|mutation|browser|tools|all]" >&2; exit 2 ;;
+  all) setup; lint; run_tests; contract_http; contract_random; fuzz; browser; tools ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|contract-random|fuzz|conformance|mutation|browser|tools|all]" >&2; exit 2 ;;
 esac

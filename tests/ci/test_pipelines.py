@@ -63,7 +63,7 @@ def test_ci_run_uses_the_same_pipeline_script() -> None:
     """.ci/run runs the steps of `ci/pipeline.sh all`, in that order, and nothing else."""
     lines = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     steps = [line.split()[2] for line in lines if line.startswith("bash ci/pipeline.sh")]
-    assert steps == ["setup", "lint", "test", "contract-http", "fuzz", "browser", "tools"]
+    assert steps == ["setup", "lint", "test", "contract-http", "contract-random", "fuzz", "browser", "tools"]
     cases = dict(re.findall(r"^\s*([a-z-]+)\) (.*?) ;;$", PIPELINE.read_text(), flags=re.M))
     assert [call.strip() for call in cases["all"].split(";")] == [cases[step] for step in steps]
 

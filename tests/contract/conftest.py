@@ -13,7 +13,9 @@ import pytest
 import schemathesis
 
 from .support.client import ApiClient, CleanupError, new_run_id
-from .support.plugin import options_from_config
+from .support.drift import fetch_report
+from .support.plugin import DRIFT_REPORTS, options_from_config
+from .support.plugin import pytest_runtest_protocol  # noqa: F401  (a hook of this folder's tests: costs per module)
 from .support.st_checks import CreatedEntities, load_schema, suite_config
 from .support.target import Target, TargetOptions, open_target
 
@@ -35,6 +37,11 @@ def run_id() -> str:
 @pytest.fixture(scope=target_scope)
 def target(target_options: TargetOptions) -> Iterator[Target]:
     opened = open_target(target_options)
+    if not DRIFT_REPORTS:
+        from mock_server.spec import load_spec
+
+        source = f"{target_options.url or 'the mock in-process'}/openapi.json"
+        DRIFT_REPORTS.append(fetch_report(opened.client, load_spec(), source))
     try:
         yield opened
     finally:

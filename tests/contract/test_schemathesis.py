@@ -24,10 +24,13 @@ from .support.st_checks import (
     CUSTOM_CHECK_NAMES,
     CreatedEntities,
     count_invariants,
+    load_schema,
     pagination_headers_arithmetic,
+    spec_operations,
     session_dates_in_order,
     suite_config,
 )
+from .support.transport import call_case
 from .support.target import (
     DEFAULT_RESOURCE_IDS,
     DEFAULT_SUBTENANT_ID,
@@ -48,12 +51,19 @@ def _lazy_schema_node_id(request: pytest.FixtureRequest) -> None:
         request.node._nodeid = request.node.nodeid
 
 
-schema = schemathesis.pytest.from_fixture("st_schema")
+@pytest.fixture(scope="module", params=spec_operations(), ids=lambda operation: f"{operation[0].upper()} {operation[1]}")
+def st_schema_of_operation(target: Target, request: pytest.FixtureRequest) -> schemathesis.BaseSchema:
+    """One operation of the contract: one test each, so that pytest-xdist workers share the
+    Schemathesis pass (over a slow network, in one test, it was the longest of the suite)."""
+    return load_schema(target, suite_config(target), operation=request.param)
+
+
+schema = schemathesis.pytest.from_fixture("st_schema_of_operation")
 
 
 @schema.parametrize()
-def test_operation_keeps_the_contract(case: schemathesis.Case, created: CreatedEntities) -> None:
-    response = case.call()
+def test_operation_keeps_the_contract(case: schemathesis.Case, created: CreatedEntities, target: Target) -> None:
+    response = call_case(case, target.retry)
     created.record(response)
     case.validate_response(response)
 

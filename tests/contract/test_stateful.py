@@ -11,14 +11,19 @@ create).
 
 from __future__ import annotations
 
+from typing import Any
+
+import random
 
 import hypothesis
 import pytest
 import schemathesis
+from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.generation.stateful.state_machine import APIStateMachine
 
 from .support.st_checks import CreatedEntities
 from .support.target import Target
+from .support.transport import call_case
 
 # Scenarios per run under the quick profile (a profile asking for more gets its own number).
 QUICK_SCENARIOS = 15
@@ -43,7 +48,7 @@ def scenario_settings(schema: schemathesis.BaseSchema) -> hypothesis.settings:
 
 def mock_state(target: Target) -> dict | None:
     """The whole state of a mock target (its /__mock/state control), None for other servers."""
-    if not target.is_loopback:
+    if not target.exclusive:
         return None
     response = target.client.get("/__mock/state")
     return response.json() if response.status_code == 200 else None
@@ -67,9 +72,12 @@ def suite_workflow(
             super().setup()
             if start is not None:
                 restore(target, start)
+        def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
+            return call_case(case, target.retry, **kwargs)  # type: ignore[return-value]
+
         def before_call(self, case: schemathesis.Case) -> None:
             super().before_call(case)
-            if not target.is_loopback:
+            if not target.exclusive:
                 # only ids this run created: anything else is not sent
                 hypothesis.assume(created.owns_target_of(case))
 
@@ -80,16 +88,33 @@ def suite_workflow(
     return SuiteWorkflow
 
 
+def run_scenarios(workflow: type[APIStateMachine], chosen: hypothesis.settings, *, replayable: bool) -> None:
+    """The scenarios, in one Hypothesis run when each starts from the same state (`replayable`).
+
+    On a server that others write to meanwhile (or whose state cannot be put back) the answers,
+    and with them the links a scenario can follow, differ from one scenario to the next; in one
+    run Hypothesis would take that for a strategy that depends on outside state
+    (FlakyStrategyDefinition). There each scenario is a run of its own, seeded (by its number
+    under a derandomized profile), so no run replays another's choices."""
+    if replayable:
+        scenario = workflow.TestCase
+        scenario.settings = chosen
+        scenario("runTest").runTest()
+        return
+    first_seed = 0 if chosen.derandomize else random.getrandbits(32)
+    for number in range(chosen.max_examples):
+        one = type(f"{workflow.__name__}Scenario{number}", (workflow,), {"_hypothesis_internal_use_seed": first_seed + number})
+        run_state_machine_as_test(one, settings=hypothesis.settings(chosen, max_examples=1, derandomize=False))
+
+
 @pytest.mark.writes
 def test_linked_operations_keep_the_contract(
     st_schema: schemathesis.BaseSchema, target: Target, created: CreatedEntities
 ) -> None:
     start = mock_state(target)
     workflow = suite_workflow(st_schema, target, created, start)
-    scenario = workflow.TestCase
-    scenario.settings = scenario_settings(st_schema)
     try:
-        scenario("runTest").runTest()
+        run_scenarios(workflow, scenario_settings(st_schema), replayable=start is not None)
     finally:
         if start is not None:
             restore(target, start)

@@ -28,7 +28,7 @@ from pytest import MonkeyPatch
 from mock_server import handlers, security
 from mock_server.domain import computed, search, service
 from mock_server.domain.computed import Derivations
-from mock_server.domain.errors import HasDescendants, RuleViolations
+from mock_server.domain.errors import HasDescendants, RuleViolations, Violation
 from mock_server.domain.rules import Rules
 from mock_server.domain.search import Page, Query
 from mock_server.domain.service import Domain
@@ -45,6 +45,7 @@ class Variant:
     name: str
     apply: Apply
     expects: tuple[str, ...]  # rules the suite must name; empty for a legitimate variant
+    suite_args: tuple[str, ...] = ()  # extra arguments of the suite run (workers for a slow variant)
 
     @property
     def legitimate(self) -> bool:
@@ -77,6 +78,16 @@ def legitimate(apply: Apply) -> Apply:
     """Register a variant that breaks no rule."""
     CATALOGUE[apply.__name__] = Variant(apply.__name__, apply, ())
     return apply
+
+
+def legitimate_with(*suite_args: str) -> Callable[[Apply], Apply]:
+    """Register a legitimate variant whose suite run takes these extra arguments."""
+
+    def register(apply: Apply) -> Apply:
+        CATALOGUE[apply.__name__] = Variant(apply.__name__, apply, (), tuple(suite_args))
+        return apply
+
+    return register
 
 
 def faulty_variants() -> list[Variant]:
@@ -472,6 +483,26 @@ def nulls_sort_highest(monkeypatch: MonkeyPatch) -> None:
     monkeypatch.setattr(service, "paginate", paginate)
 
 
+@faulty("pages_follow_requested_order")
+def sort_case_sensitive(monkeypatch: MonkeyPatch) -> None:
+    """Strings sort without regard to case: here by their characters' codes (every capital before any small letter)."""
+
+    def sort_key(field: str) -> Callable[[dict], tuple]:
+        def key(row: dict) -> tuple:
+            value = row.get(field)
+            return (0, "") if value is None else (1, value)
+
+        return key
+
+    monkeypatch.setattr(search, "sort_key", sort_key)
+
+
+@faulty("pages_follow_requested_order", "filter_matches_exactly")
+def stored_date_expire_searched(monkeypatch: MonkeyPatch) -> None:
+    """Filters and sorts on certificate (and link) date_expire use the answered value: here the stored one (null when derived)."""
+    monkeypatch.setattr(service, "DERIVED_WHEN_EMPTY", {})
+
+
 @faulty("filter_matches_exactly")
 def substring_filter_case_sensitive(monkeypatch: MonkeyPatch) -> None:
     """Free-text filters match a case-insensitive substring: here the match is case-sensitive."""
@@ -519,6 +550,95 @@ def update_nulls_unsent_fields(monkeypatch: MonkeyPatch) -> None:
                 self.store.replace(segment, before)
                 raise
 
+    monkeypatch.setattr(Domain, "update", update)
+
+
+@faulty("update_is_stored", "partial_update_keeps_unsent_fields")
+def update_answers_description_not_stored(monkeypatch: MonkeyPatch) -> None:
+    """An update is stored: here an action update answers the new `description` but keeps the old one."""
+    original = Domain.update
+
+    def update(self: Domain, segment: str, entity_id: str, body: dict) -> dict:
+        if segment != "action" or "description" not in body:
+            return original(self, segment, entity_id, body)
+        with self.lock:
+            kept = self._row(segment, entity_id).get("description")
+            answered = original(self, segment, entity_id, body)
+            row = {**self.store.get(segment, entity_id), "description": kept}
+            self.store.replace(segment, {k: v for k, v in row.items() if v is not None})
+            return answered
+
+    monkeypatch.setattr(Domain, "update", update)
+
+
+def _without_maximum(node: Any, field: str) -> Any:
+    if isinstance(node, dict):
+        return {k: (_drop_bound(v) if k == field and isinstance(v, dict) else _without_maximum(v, field)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_without_maximum(item, field) for item in node]
+    return node
+
+
+def _drop_bound(prop: dict) -> dict:
+    return {k: v for k, v in prop.items() if k != "maximum"}
+
+
+@faulty("malformed_input_is_400", "no_server_error")
+def validity_past_int_accepted(monkeypatch: MonkeyPatch) -> None:
+    """`validity` is at most 2147483647 (an INT column), beyond it a 400: here the mock validates against a spec without that maximum."""
+    from mock_server import app as app_module
+
+    original = app_module.served_spec
+    monkeypatch.setattr(app_module, "served_spec", lambda spec: _without_maximum(original(spec), "validity"))
+
+
+@faulty("bad_request_names_field", "malformed_input_is_400")
+def bad_request_without_field(monkeypatch: MonkeyPatch) -> None:
+    """400 problem objects always carry `field`: here every 400 leaves it out."""
+    import copy
+
+    from mock_server import problems
+
+    original = problems.problem_handler
+
+    def problem_handler(request: Any, exc: Any) -> Any:
+        if exc.status == 400 and exc.ext:
+            exc = copy.copy(exc)
+            exc.ext = {k: v for k, v in exc.ext.items() if k != "field"}
+        return original(request, exc)
+
+    monkeypatch.setattr(problems, "problem_handler", problem_handler)
+
+
+@faulty("no_server_error", "edge_value_stored_or_refused")
+def far_expiry_accepted_then_500(monkeypatch: MonkeyPatch) -> None:
+    """A write whose derived expiry would pass 9999-12-31 is a 422: here it is stored, and computing the expiry then answers 500."""
+    from mock_server.domain import rules as domain_rules
+
+    monkeypatch.setattr(domain_rules, "_leaves_calendar", lambda release, validity, unit: False)
+
+
+NAME_LIMIT = 100
+
+
+@faulty("edge_value_stored_or_refused")
+def names_limited_to_100(monkeypatch: MonkeyPatch) -> None:
+    """A name of maxLength (255) characters is stored: here a create or update with a name longer than 100 is a 422."""
+    original_create, original_update = Domain.create, Domain.update
+
+    def refuse_long_name(body: dict) -> None:
+        if isinstance(body.get("name"), str) and len(body["name"]) > NAME_LIMIT:
+            raise RuleViolations([Violation("name", f"at most {NAME_LIMIT} characters")])
+
+    def create(self: Domain, segment: str, body: dict) -> dict:
+        refuse_long_name(body)
+        return original_create(self, segment, body)
+
+    def update(self: Domain, segment: str, entity_id: str, body: dict) -> dict:
+        refuse_long_name(body)
+        return original_update(self, segment, entity_id, body)
+
+    monkeypatch.setattr(Domain, "create", create)
     monkeypatch.setattr(Domain, "update", update)
 
 
@@ -600,7 +720,13 @@ def session_date_end_before_begin_accepted(monkeypatch: MonkeyPatch) -> None:
 @faulty("action_type_is_immutable")
 def action_type_change_accepted(monkeypatch: MonkeyPatch) -> None:
     """The action_type of an action never changes (422 on update): the update stores the new type."""
-    monkeypatch.setattr(Rules, "_action", lambda self, row, before: [])
+    original = Rules._action
+
+    # only the action_type rule goes: the action's other rules (its validity within the calendar) stay
+    def _action(self: Rules, row: dict, before: dict | None) -> list:
+        return [v for v in original(self, row, before) if v.field != "action_type"]
+
+    monkeypatch.setattr(Rules, "_action", _action)
 
 
 @faulty("id_is_immutable")
@@ -787,3 +913,218 @@ def slow_answers(monkeypatch: MonkeyPatch) -> None:
     """Legitimate: every /v2 operation answers about 20 ms later."""
     for verb, factory in list(handlers.FACTORIES.items()):
         monkeypatch.setitem(handlers.FACTORIES, verb, _slowed(factory))
+
+
+# ---------------------------------------------------------------- legitimate: a server behind a gateway
+#
+# These variants change the HTTP layer, not the domain: an ASGI middleware added outermost to the
+# app `create_app` builds (the suite builds its in-process app with `mock_server.app.create_app`).
+
+ASGIApp = Callable[[dict, Callable, Callable], Any]
+
+
+def _add_outer_middleware(monkeypatch: MonkeyPatch, middleware: Callable[..., ASGIApp], **options: Any) -> None:
+    from connexion.middleware import MiddlewarePosition
+
+    from mock_server import app as app_module
+
+    original = app_module.create_app
+
+    @functools.wraps(original)
+    def create_app(config: Any = None) -> Any:
+        app = original(config)
+        tokens = tuple(getattr(config, "tokens", ()) or ())
+        app.add_middleware(middleware, position=MiddlewarePosition.BEFORE_EXCEPTION, tokens=tokens, **options)
+        return app
+
+    monkeypatch.setattr(app_module, "create_app", create_app)
+
+
+def _is_api_path(scope: dict) -> bool:
+    return scope.get("type") == "http" and str(scope.get("path", "")).startswith("/v2/")
+
+
+def _sends_valid_token(scope: dict, tokens: tuple[str, ...]) -> bool:
+    from urllib.parse import parse_qs
+
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    bearer = headers.get("authorization", "")
+    if bearer.startswith("Bearer ") and bearer[7:] in tokens:
+        return True
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return any(token in tokens for token in query.get("access-token", []))
+
+
+class GatewayHeaders:
+    """Unrelated headers on every answer, and `charset=utf-8` in JSON content types."""
+
+    EXTRA = ((b"x-request-id", b"3f1c2e"), (b"via", b"1.1 gateway"), (b"server-timing", b"app;dur=3"), (b"x-frame-options", b"DENY"))
+
+    def __init__(self, app: ASGIApp, tokens: tuple[str, ...] = ()) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def decorated(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = []
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"content-type" and value.split(b";")[0].strip().endswith(b"json") and b"charset" not in value:
+                        value = value + b"; charset=utf-8"
+                    headers.append((name, value))
+                message = {**message, "headers": [*headers, *self.EXTRA]}
+            await send(message)
+
+        await self.app(scope, receive, decorated)
+
+
+class GzipAnswers:
+    """Every answer that has a body is gzipped when the client accepts gzip (a 204 has none)."""
+
+    def __init__(self, app: ASGIApp, tokens: tuple[str, ...] = ()) -> None:
+        self.app = GatewayHeaders(app)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        import gzip
+
+        accepts = any(k.lower() == b"accept-encoding" and b"gzip" in v for k, v in scope.get("headers", []))
+        if scope.get("type") != "http" or not accepts:
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def compress(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            if body and start.get("status") not in (204, 304):
+                body = gzip.compress(body)
+                headers += [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]
+            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, compress)
+
+
+@legitimate
+def gateway_headers_gzip_charset(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: answers gzipped (Content-Encoding: gzip), unrelated extra headers, `; charset=utf-8` in JSON content types."""
+    _add_outer_middleware(monkeypatch, GzipAnswers)
+
+
+RATE_LIMIT_EVERY = 50  # 2% of the API requests that carry a valid token
+RATE_LIMIT_RETRY_AFTER = "1"
+
+
+class RateLimiter:
+    """Every RATE_LIMIT_EVERY-th API request with a valid token answers 429 with Retry-After,
+    unprocessed (the app never sees it), as a per-key gateway quota does."""
+
+    def __init__(self, app: ASGIApp, tokens: tuple[str, ...] = ()) -> None:
+        self.app, self.tokens, self.counter = app, tokens, itertools.count(1)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if _is_api_path(scope) and _sends_valid_token(scope, self.tokens) and next(self.counter) % RATE_LIMIT_EVERY == 0:
+            body = b'{"type":"about:blank","title":"Too Many Requests","status":429,"detail":"quota exceeded"}'
+            await send({"type": "http.response.start", "status": 429, "headers": [
+                (b"content-type", b"application/problem+json"), (b"retry-after", RATE_LIMIT_RETRY_AFTER.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+@legitimate
+def rate_limited_429(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: 2% of the API requests answer 429 Too Many Requests with Retry-After: 1, unprocessed."""
+    _add_outer_middleware(monkeypatch, RateLimiter)
+
+
+LATENCY_RANGE = (0.03, 0.12)
+
+
+class Latency:
+    """Every API answer 30-120 ms later (seeded, so a run is the same run)."""
+
+    def __init__(self, app: ASGIApp, tokens: tuple[str, ...] = ()) -> None:
+        import random
+
+        self.app, self.random = app, random.Random(12)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        import asyncio
+
+        if _is_api_path(scope):
+            await asyncio.sleep(self.random.uniform(*LATENCY_RANGE))
+        await self.app(scope, receive, send)
+
+
+# ~10,000 requests 75 ms slower on average: 4 pytest-xdist workers keep the run near 4 minutes
+@legitimate_with("-n", "4")
+def answers_30_to_120_ms_later(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: every /v2 answer comes 30-120 ms later, as from a server in another region."""
+    _add_outer_middleware(monkeypatch, Latency)
+
+
+def _rewritten_spec(value: Any) -> Any:
+    """What a gateway that rewrites JSON might serve: keys reversed, one unknown field in every
+    object that has an `..._id` key (in the document, `properties` objects have such keys); the
+    same `info`, so nothing but the content tells the documents apart."""
+    if isinstance(value, dict):
+        rewritten = {k: _rewritten_spec(value[k]) for k in reversed(list(value))}
+        if any(str(key).endswith("_id") for key in value):
+            rewritten["x_gateway_trace"] = "added"
+        return rewritten
+    if isinstance(value, list):
+        return [_rewritten_spec(item) for item in value]
+    return value
+
+
+class RewrittenSpec:
+    """GET /openapi.json answers a document that differs from the contract."""
+
+    def __init__(self, app: ASGIApp, tokens: tuple[str, ...] = ()) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        import json
+
+        if scope.get("type") != "http" or scope.get("path") != "/openapi.json":
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    document = _rewritten_spec(json.loads(b"".join(chunks)))
+                    document.get("paths", {}).pop("/v2/certificate-action/index", None)  # an older deploy lacks it
+                    body = json.dumps(document).encode()
+                    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                    await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+                    await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, keep)
+
+
+@legitimate
+def served_spec_differs(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: /openapi.json serves another document with the same `info` (keys reversed, an unknown field next to every `..._id` key, one path fewer)."""
+    _add_outer_middleware(monkeypatch, RewrittenSpec)

@@ -78,7 +78,8 @@ class Outcome:
 
 
 def suite_command(name: str, extra: list[str] | None = None) -> list[str]:
-    return [sys.executable, "-m", "pytest", SUITE_PATH, "-x", "-q", "-p", "tests.mutation.apply", "--mutant", name, *(extra or [])]
+    variant_args = list(CATALOGUE[name].suite_args) if name in CATALOGUE else []
+    return [sys.executable, "-m", "pytest", SUITE_PATH, "-x", "-q", "-p", "tests.mutation.apply", "--mutant", name, *variant_args, *(extra or [])]
 
 
 def named_rules(output: str) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ server cannot touch anyone else's data.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import re
 import secrets
@@ -22,6 +23,8 @@ from . import rules, spec_view
 from .exchange import Exchange, from_httpx
 from .resources import BY_SEGMENT, MARKER_JSON_KEY, MarkerPlacement
 from .target import AuthMode, Target
+from .transport import LEDGER as REQUEST_LEDGER
+from .transport import AnswerLost
 
 MAX_PAGES_WALKED = 200
 WRITE_PATH = re.compile(r"^/v2/(?P<segment>[a-z-]+)/(?P<verb>update|delete)/(?P<id>[^/?]*)$")
@@ -33,6 +36,10 @@ class ForeignEntityError(RuntimeError):
 
 class CleanupError(RuntimeError):
     """Some entities this run created could not be deleted."""
+
+
+class ReconcileError(RuntimeError):
+    """A create's answer was lost and the search for its marker found more than one new entity."""
 
 
 @dataclass(frozen=True)
@@ -186,14 +193,65 @@ class ApiClient:
     def create(
         self, segment: str, body: Mapping[str, Any], *, mark: bool = True, auth: AuthMode | None = None, token: str | None = None
     ) -> Answer:
-        """A create; whatever it creates is recorded for cleanup, even when it should have been refused."""
+        """A create; whatever it creates is recorded for cleanup, even when it should have been refused.
+
+        A create whose answer was lost (a dropped connection, 502/504: the server may have made
+        it) is never sent blindly again: the entity is looked for by the run marker (`reconcile`),
+        adopted when found, and the create is sent again only when nothing was made."""
         sent = self.marked(segment, body) if mark else dict(body)
-        answer = self._send("POST", f"/v2/{segment}/create", json_body=sent, auth=auth, token=token, label=f"create {segment}")
+        label = f"create {segment}"
+        try:
+            answer = self._send("POST", f"/v2/{segment}/create", json_body=sent, auth=auth, token=token, label=label)
+        except AnswerLost as lost:
+            found = self.reconcile(segment, sent)
+            if found is not None:
+                REQUEST_LEDGER.note_reconciled(f"{lost.reason}: found {segment} {found.body.get(BY_SEGMENT[segment].id_field)} by its marker")
+                return found
+            REQUEST_LEDGER.note_reconciled(f"{lost.reason}: nothing was created, sent again")
+            answer = self._send("POST", f"/v2/{segment}/create", json_body=sent, auth=auth, token=token, label=label)
         if answer.status == 201 and isinstance(answer.body, dict):
             entity_id = str(answer.body.get(BY_SEGMENT[segment].id_field, "")).lower()
             if entity_id:
                 self._record(segment, entity_id)
         return answer
+
+    def _marker_filter(self, segment: str, sent: Mapping[str, Any]) -> dict[str, Any]:
+        """An index filter that finds what this create made: its marker, or (certificate-action,
+        which has no text field) its certificate."""
+        resource = BY_SEGMENT[segment]
+        if resource.marker_placement is MarkerPlacement.PREFIX and resource.marker_field:
+            return {resource.marker_field: self.marker}
+        if resource.marker_placement is MarkerPlacement.JSON and resource.marker_field in sent:
+            name = resource.marker_field
+            # JSON text is searched as free text (the marker as a JSON string is a substring of
+            # it); an object field matches the objects that hold the given keys
+            return {name: json.dumps(self.marker) if spec_view.is_json_text(segment, name) else {MARKER_JSON_KEY: self.marker}}
+        return {name: sent[name] for name, _ in resource.parents[:1] if name in sent}
+
+    def reconcile(self, segment: str, sent: Mapping[str, Any]) -> Answer | None:
+        """After a lost create answer: the entity it made (an answer built from its view, status
+        201, recorded for cleanup), or None when the search finds nothing new.
+
+        Clients send one create at a time, so an entity that carries this scope's marker and that
+        the run does not know yet is the one that create made."""
+        id_field = BY_SEGMENT[segment].id_field
+        wanted = {name: value for name, value in sent.items() if name.endswith("_id")}
+        items, _ = self.index_all(segment, self._marker_filter(segment, sent))
+        new = [
+            item for item in items
+            if not self.owns(segment, str(item.get(id_field, "")))
+            and all(name not in item or str(item[name]).lower() == str(value).lower() for name, value in wanted.items())
+        ]
+        for item in new:
+            self._record(segment, str(item[id_field]).lower())
+        if not new:
+            return None
+        if len(new) > 1:
+            raise ReconcileError(f"a lost create of {segment} was looked for by marker {self.marker}: {len(new)} new entities ({[i[id_field] for i in new]}); all recorded for cleanup")
+        view = self.view(segment, str(new[0][id_field]))
+        rules.success_status(view.exchange, 200)
+        exchange = dataclasses.replace(view.exchange, status=201, label=f"create {segment} (answer lost; reconciled from its view)")
+        return Answer(exchange)
 
     def _record(self, segment: str, entity_id: str) -> None:
         self._owned[entity_id] = segment

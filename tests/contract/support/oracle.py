@@ -326,11 +326,13 @@ SAME = Same()
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
-    # a null sorts as the lowest value
+    # a null sorts as the lowest value; strings without regard to case (docs/DECISIONS.md, Search)
     if value is None:
         return (0, "")
     if isinstance(value, Same):
         return (1, "")
+    if isinstance(value, str):
+        return (1, value.casefold())
     return (1, value)
 
 

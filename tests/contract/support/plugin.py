@@ -7,6 +7,7 @@ pytest is pointed at.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from .drift import DriftReport
 from .rules import LEDGER, RULES, RuleViolation
+from .transport import LEDGER as REQUESTS
+from .transport import RetryPolicy, TargetUnavailable
 from .target import (
     DEFAULT_FOREIGN_SUBTENANT_ID,
     DEFAULT_RESOURCE_IDS,
@@ -27,11 +31,13 @@ from .target import (
     ResourceRef,
     TargetOptions,
     env_list,
+    xdist_worker_count,
 )
 
 CONTRACT_DIR = Path(__file__).resolve().parents[1]
 WRITES_MARKER = "writes"
 FOREIGN_OFFICE_MARKER = "needs_foreign_office"
+WHOLE_DATASET_MARKER = "whole_dataset"
 PROFILE_ENV = "CONTRACT_PROFILE"
 DEFAULT_PROFILE = "quick"
 _HEALTH_CHECKS_OFF = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
@@ -51,8 +57,22 @@ settings.register_profile(
 settings.register_profile("debug", parent=settings.get_profile("quick"), phases=list(Phase))
 # thorough: nightly; random, more examples, shrinking.
 settings.register_profile("thorough", max_examples=150, deadline=None, suppress_health_check=_HEALTH_CHECKS_OFF)
+# randomized: the time-budgeted pass of CI (ci/pipeline.sh contract-random): random examples, a new
+# seed each round (printed, so `--hypothesis-seed N` replays a failure), no shrinking, no database.
+settings.register_profile(
+    "randomized",
+    max_examples=40,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=_HEALTH_CHECKS_OFF,
+)
 
 _deselection_reasons: list[str] = []
+# The spec drift report of the run's target (at most one: the first target opened).
+DRIFT_REPORTS: list[DriftReport] = []
+DRIFT_LINES: list[str] = []  # under pytest-xdist: the report of the first worker
+_DEFAULT_RETRY = RetryPolicy()
 
 
 def _env_flag(name: str) -> bool:
@@ -69,6 +89,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--foreign-subtenant-id", default=os.environ.get("CONTRACT_FOREIGN_SUBTENANT_ID", DEFAULT_FOREIGN_SUBTENANT_ID), help="an office of ANOTHER project ('' to skip that rule) [CONTRACT_FOREIGN_SUBTENANT_ID]")
     group.addoption("--resource-id", action="append", default=None, help="a resource the run may subscribe and certify, ID or ID:TYPE (repeatable) [CONTRACT_RESOURCE_IDS, comma-separated]")
     group.addoption("--allow-writes", action="store_true", default=_env_flag("CONTRACT_ALLOW_WRITES"), help="allow creating (and deleting its own) data on a non-loopback target [CONTRACT_ALLOW_WRITES]")
+    group.addoption("--retries", type=int, default=int(os.environ.get("CONTRACT_RETRIES", _DEFAULT_RETRY.attempts)), help="tries of one request on 429/502/503/504 or a connection error, the first included [CONTRACT_RETRIES]")
+    group.addoption("--retry-budget", type=float, default=float(os.environ.get("CONTRACT_RETRY_BUDGET", _DEFAULT_RETRY.budget)), help="seconds the whole run may wait for retries before the target counts as unavailable [CONTRACT_RETRY_BUDGET]")
+    group.addoption("--retry-max-wait", type=float, default=float(os.environ.get("CONTRACT_RETRY_MAX_WAIT", _DEFAULT_RETRY.max_wait)), help="the longest single wait (Retry-After or backoff), seconds [CONTRACT_RETRY_MAX_WAIT]")
+    group.addoption("--request-timeout", type=float, default=float(os.environ.get("CONTRACT_REQUEST_TIMEOUT", _DEFAULT_RETRY.timeout)), help="seconds to connect and for each read of an answer [CONTRACT_REQUEST_TIMEOUT]")
     group.addoption("--read-only", action="store_true", default=_env_flag("CONTRACT_READ_ONLY"), help="run only the tests that create nothing [CONTRACT_READ_ONLY]")
 
 
@@ -86,14 +110,73 @@ def options_from_config(config: pytest.Config) -> TargetOptions:
         resources=tuple(ResourceRef.parse(text) for text in resource_texts),
         allow_writes=config.getoption("allow_writes"),
         read_only=config.getoption("read_only"),
+        retry=RetryPolicy(
+            attempts=max(1, config.getoption("retries")),
+            backoff=_DEFAULT_RETRY.backoff,
+            max_wait=config.getoption("retry_max_wait"),
+            budget=config.getoption("retry_budget"),
+            timeout=config.getoption("request_timeout"),
+        ),
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{WRITES_MARKER}: creates entities on the target (deselected when writes are not allowed)")
     config.addinivalue_line("markers", f"{FOREIGN_OFFICE_MARKER}: needs an office of another project (deselected without one)")
+    config.addinivalue_line(
+        "markers",
+        f"{WHOLE_DATASET_MARKER}: compares reads of every entity of a kind, so nobody may write meanwhile "
+        "(deselected when pytest-xdist workers share one server: run them with -m whole_dataset, without -n)",
+    )
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile(os.environ.get(PROFILE_ENV, DEFAULT_PROFILE))
+    if config.pluginmanager.hasplugin("xdist") and not config.pluginmanager.has_plugin(WorkerLedgers.NAME):
+        config.pluginmanager.register(WorkerLedgers(), WorkerLedgers.NAME)
+
+
+class WorkerLedgers:
+    """Under pytest-xdist each worker checks rules and sends requests in its own process: the
+    workers hand their ledgers (and the drift report) to the controller, which prints the summary."""
+
+    NAME = "contract-worker-ledgers"
+    KEY = "contract_ledgers"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        output = getattr(session.config, "workeroutput", None)
+        if output is None:
+            return
+        output[self.KEY] = {
+            "checks": dict(LEDGER.checks),
+            "broken": LEDGER.broken,
+            "requests": dict(REQUESTS.requests),
+            "seconds": dict(REQUESTS.seconds),
+            "retries": dict(REQUESTS.retries),
+            "reconciled": REQUESTS.reconciled,
+            "waited": REQUESTS.waited,
+            "drift": [drift.lines() for drift in DRIFT_REPORTS],
+            "deselected": _deselection_reasons,
+        }
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        data = getattr(node, "workeroutput", {}).get(self.KEY)
+        if not data:
+            return
+        LEDGER.checks.update(data["checks"])
+        for rule, where in data["broken"].items():
+            LEDGER.broken.setdefault(rule, []).extend(where)
+        REQUESTS.requests.update(data["requests"])
+        for module, seconds in data["seconds"].items():
+            REQUESTS.seconds[module] += seconds  # time spent in the module, summed over workers
+        REQUESTS.retries.update(data["retries"])
+        REQUESTS.reconciled.extend(data["reconciled"])
+        REQUESTS.waited += data["waited"]
+        if not DRIFT_LINES and data["drift"]:
+            DRIFT_LINES.extend(data["drift"][0])
+        for reason in data["deselected"]:
+            if reason not in _deselection_reasons:
+                _deselection_reasons.append(reason)
 
 
 def _is_contract_item(item: pytest.Item) -> bool:
@@ -108,18 +191,30 @@ def _requirement_reasons(options: TargetOptions) -> dict[str, str]:
         reasons[WRITES_MARKER] = refusal
     if options.foreign_subtenant_id is None:
         reasons[FOREIGN_OFFICE_MARKER] = "no office of another project was given (--foreign-subtenant-id)"
+    if not options.in_process and xdist_worker_count() > 1:
+        reasons[WHOLE_DATASET_MARKER] = (
+            f"{xdist_worker_count()} pytest-xdist workers write to the same server meanwhile; "
+            "run them afterwards with -m whole_dataset, without -n"
+        )
     return reasons
 
 
 # Schema-driven modules run after the rule tests: a server that breaks a rule then fails first
 # with a message naming that rule, even under `-x`.
 SCHEMA_DRIVEN_MODULES = ("test_schemathesis.py", "test_stateful.py")
+LONGEST_MODULE = "test_stateful.py"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests the target cannot take (writes refused, a missing reference id) are deselected, not
-    skipped, and the reason is printed; schema-driven tests go last."""
-    items.sort(key=lambda item: item.path.name in SCHEMA_DRIVEN_MODULES)
+    skipped, and the reason is printed; schema-driven tests go last (under
+    pytest-xdist the longest test goes first instead)."""
+    if xdist_worker_count() > 1:
+        # Workers take tests in this order: the longest one (the state machine's scenarios) goes
+        # first, so that it does not start last and run on alone.
+        items.sort(key=lambda item: item.path.name != LONGEST_MODULE)
+    else:
+        items.sort(key=lambda item: item.path.name in SCHEMA_DRIVEN_MODULES)
     reasons = _requirement_reasons(options_from_config(config))
     for marker, reason in reasons.items():
         unfit = [item for item in items if _is_contract_item(item) and item.get_closest_marker(marker)]
@@ -156,16 +251,77 @@ def _violations(error: BaseException | None) -> Iterator[RuleViolation]:
         pending += [current.__cause__, current.__context__]
 
 
+def _unavailable(error: BaseException | None) -> TargetUnavailable | None:
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, TargetUnavailable):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            pending += list(current.exceptions)
+        pending += [current.__cause__, current.__context__]
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Requests and wall time are counted per module of the contract suite."""
+    if not _is_contract_item(item):
+        yield
+        return
+    REQUESTS.current_module = item.path.name
+    started = time.monotonic()
+    yield
+    REQUESTS.seconds[item.path.name] += time.monotonic() - started
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
     if report.failed and call.excinfo is not None and _is_contract_item(item):
+        unavailable = _unavailable(call.excinfo.value)
+        if unavailable is not None:
+            # not a broken rule: the target cannot be judged, and every later test would fail the same way
+            item.session.shouldstop = str(unavailable)
+            return
         for violation in _violations(call.excinfo.value):
             LEDGER.record_broken(violation.rule, item.nodeid)
 
 
+def _write_costs(terminalreporter: Any) -> None:
+    """Requests and wall time per test module; retries and reconciled creates, as warnings."""
+    if not REQUESTS.requests and not REQUESTS.seconds:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("contract requests")
+    modules = sorted(set(REQUESTS.requests) | set(REQUESTS.seconds))
+    width = max(len(name) for name in modules)
+    for name in modules:
+        write(f"  {name.ljust(width)}  {REQUESTS.requests[name]:6d} requests  {REQUESTS.seconds.get(name, 0.0):7.1f} s")
+    write(f"  {'total'.ljust(width)}  {sum(REQUESTS.requests.values()):6d} requests  {sum(REQUESTS.seconds.values()):7.1f} s")
+    if REQUESTS.retries or REQUESTS.reconciled:
+        reasons = ", ".join(f"{reason} x{count}" for reason, count in sorted(REQUESTS.retries.items()))
+        terminalreporter.section("contract retries (warnings, not broken rules)")
+        write(f"  {sum(REQUESTS.retries.values())} retries ({reasons or 'none'}), {REQUESTS.waited:.1f} s waited", yellow=True)
+        for text in REQUESTS.reconciled[:20]:
+            write(f"  lost create answer: {text}", yellow=True)
+
+
+def _write_drift(terminalreporter: Any) -> None:
+    lines = DRIFT_LINES or [line for drift in DRIFT_REPORTS[:1] for line in drift.lines()]
+    if lines:
+        terminalreporter.section("spec drift (report only)")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    _write_drift(terminalreporter)
+    _write_costs(terminalreporter)
     if not LEDGER.checks and not LEDGER.broken:
         return
     write = terminalreporter.write_line

@@ -218,6 +218,24 @@ def _expect_422(rule_name: str, exchange: Exchange, field_name: str | Iterable[s
         _fail(rule_name, f"the 422 names {fields}, expected one of {sorted(accepted)}", exchange)
 
 
+@rule(
+    "A value at the edge of what the spec allows is taken: a string of maxLength characters is stored; an "
+    "integer at its minimum or maximum, or a date at either end of the calendar, is stored or refused with a "
+    "422 naming that field (an expiry derived from it would leave the calendar) or the date it would put out "
+    "of order; never a 5xx."
+)
+def edge_value_stored_or_refused(exchange: Exchange, field_name: str, refusable_by: Iterable[str] = ()) -> None:
+    """`refusable_by`: the fields a 422 may name for this edge (empty: it must be stored)."""
+    accepted = set(refusable_by)
+    if exchange.status == 200:
+        return
+    if exchange.status == 422 and accepted:
+        _expect_422("edge_value_stored_or_refused", exchange, accepted)
+        return
+    expected = f"200 or a 422 naming one of {sorted(accepted)}" if accepted else "200"
+    _fail("edge_value_stored_or_refused", f"`{field_name}` at the edge of the spec answered {exchange.status}, expected {expected}", exchange)
+
+
 @rule("A referenced entity (action, session, subscription, certificate, project, office, resource) must exist: otherwise 422 naming the field.")
 def missing_reference_is_422(exchange: Exchange, field_name: str | Iterable[str]) -> None:
     _expect_422("missing_reference_is_422", exchange, field_name)
@@ -532,6 +550,11 @@ def created_entity_echoes_sent_fields(entity: Mapping[str, Any], sent: Mapping[s
 @rule("An update is partial: the fields sent replace the stored ones, the others stay.")
 def partial_update_keeps_unsent_fields(after: Mapping[str, Any], expected: Mapping[str, Any], exchanges: Sequence[Exchange] = ()) -> None:
     _compare("partial_update_keeps_unsent_fields", after, expected, "entity after update", exchanges)
+
+
+@rule("An update is stored: a later view answers every field the update sent, as sent.")
+def update_is_stored(viewed: Mapping[str, Any], sent: Mapping[str, Any], exchanges: Sequence[Exchange] = ()) -> None:
+    _compare("update_is_stored", viewed, sent, "entity viewed after update", exchanges)
 
 
 @rule("Computed fields sent by a client are ignored, never stored.")

@@ -19,6 +19,9 @@ from .oracle import add_validity
 ACTION_TYPES = ("TRAINING", "HEALTH", "PER", "CHECK")  # types that take people as subscribers
 VALIDITY_UNITS = ("YEAR", "MONTH", "DAY")
 LABEL_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"  # orders alike in any collation
+# Labels whose order differs with and without regard to case: case-sensitive (ASCII) puts every
+# capital first (A1 B1 C0 a3 b2), case-insensitive interleaves them (A1 a3 B1 b2 C0).
+CASE_SEPARATING_LABELS = ("b2", "A1", "a3", "C0", "B1")
 DONE_VALUES = (-1, 0, 1)
 
 

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .transport import RetryPolicy, httpx_header, httpx_status, send_with_retries
+
 DEFAULT_TOKEN = "mock-token"
 # The fixed reference ids of docs/ARCHITECTURE.md (the mock's default seed).
 DEFAULT_TENANT_ID = "b5a7d602-3fc9-4e2a-9d1a-6e5b4c8f7a01"  # project Acme Construction Ltd
@@ -72,6 +74,7 @@ class TargetOptions:
     resources: tuple[ResourceRef, ...] = tuple(ResourceRef(r) for r in DEFAULT_RESOURCE_IDS)
     allow_writes: bool = False
     read_only: bool = False
+    retry: RetryPolicy = RetryPolicy()
 
     @property
     def subtenant_id(self) -> str:
@@ -128,6 +131,9 @@ class Target:
     in_process: bool
     writes_allowed: bool
     can_set_clock: bool = False
+    retry: RetryPolicy = RetryPolicy()
+    shared_by_workers: bool = False  # other pytest-xdist workers of this run use the same server
+    can_read_clock: bool = False  # a mock's clock control answers GET (its date, not to be set)
     other_subtenant_ids: tuple[str, ...] = ()  # more offices of the project, for trees to differ in
     _restore_clock: Mapping[str, Any] | None = field(default=None, repr=False)
     _closers: list[Any] = field(default_factory=list, repr=False)
@@ -135,6 +141,11 @@ class Target:
     @property
     def subtenant_ids(self) -> tuple[str, ...]:
         return (self.subtenant_id, *self.other_subtenant_ids)
+
+    @property
+    def exclusive(self) -> bool:
+        """Nobody else changes this server meanwhile: its whole state may be read and put back."""
+        return self.in_process or (self.is_loopback and not self.shared_by_workers)
 
     # ------------------------------------------------------------ requests
 
@@ -161,8 +172,15 @@ class Target:
             all_params["access-token"] = sent_token
         if content is not None:
             all_headers.setdefault("Content-Type", "application/json")
-            return self.client.request(method, path, content=content, params=all_params, headers=all_headers)
-        return self.client.request(method, path, json=json, params=all_params, headers=all_headers)
+
+        def send() -> httpx.Response:
+            if content is not None:
+                return self.client.request(method, path, content=content, params=all_params, headers=all_headers)
+            return self.client.request(method, path, json=json, params=all_params, headers=all_headers)
+
+        return send_with_retries(
+            send, httpx_status, httpx_header, resendable=is_resendable(method, path), describe=f"{method} {path}", policy=self.retry
+        )
 
     # ------------------------------------------------------------ clock
 
@@ -176,6 +194,8 @@ class Target:
         return 0 if self.knows_today_exactly else REMOTE_DATE_MARGIN
 
     def today(self) -> dt.date:
+        if self.can_read_clock and not self.can_set_clock:
+            return clock_today(self.client.get(MOCK_CLOCK_PATH).json())
         if not self.can_set_clock:
             # A remote server's date may differ from ours by a time zone: scenarios keep 2 days away.
             return dt.date.today()
@@ -194,6 +214,11 @@ class Target:
             self.client.put(MOCK_CLOCK_PATH, json={"today": self._restore_clock.get("today") if fixed else None})
         for closer in reversed(self._closers):
             closer()
+
+
+def is_resendable(method: str, path: str) -> bool:
+    """Whether sending the request twice does no harm: everything but a create."""
+    return not (method.upper() == "POST" and path.rstrip("/").endswith("/create"))
 
 
 def clock_today(body: Mapping[str, Any]) -> dt.date:
@@ -232,6 +257,7 @@ def _target_fields(options: TargetOptions) -> dict[str, Any]:
         is_loopback=options.is_loopback,
         in_process=options.in_process,
         writes_allowed=options.writes_allowed,
+        retry=options.retry,
     )
 
 
@@ -249,14 +275,28 @@ def open_in_process_target(options: TargetOptions) -> Target:
     return target
 
 
+def xdist_worker_count() -> int:
+    """How many pytest-xdist workers run this session (1 without xdist)."""
+    try:
+        return max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    except ValueError:
+        return 1
+
+
 def open_http_target(options: TargetOptions) -> Target:
     assert options.url
     base_url = options.url.rstrip("/")
     # loopback never goes through a proxy from the environment
-    client = httpx.Client(base_url=base_url, timeout=30.0, trust_env=not options.is_loopback)
+    client = httpx.Client(base_url=base_url, timeout=options.retry.timeout, trust_env=not options.is_loopback)
     target = Target(client=client, base_url=base_url, **_target_fields(options))
+    target.shared_by_workers = xdist_worker_count() > 1
     target._closers.append(client.close)
+    # Workers sharing one mock cannot each move its clock: they run as against a remote server
+    # (dates kept REMOTE_DATE_MARGIN days from every boundary).
     clock = probe_clock(client) if options.is_loopback else None
+    target.can_read_clock = clock is not None
+    if target.shared_by_workers:
+        clock = None
     if clock is not None and options.writes_allowed:
         target.can_set_clock = True
         # Pin the date for the run so that midnight cannot fall inside it; restored on close.

@@ -68,9 +68,20 @@ def _date_pair(today: dt.date) -> st.SearchStrategy[dict[str, str]]:
     return st.builds(pair, st.integers(-30, 30), st.integers(0, 3))
 
 
-def update_bodies(segment: str, marker: str, today: dt.date) -> st.SearchStrategy[dict[str, Any]]:
-    """Any subset of the fields a client may change on an entity created by `fresh_create_body`
-    (released today, so any expiry from today on is valid). Names and data keep the run marker."""
+def update_field_values(segment: str, marker: str, today: dt.date) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
+    """For each field a client may change: bodies that send that field alone (the two dates of a
+    session date together, so that the end never falls before the begin)."""
+    fields = _changeable_fields(segment, marker, today)
+    bodies = {name: strategy.map(lambda value, name=name: {name: value}) for name, strategy in fields.items()}
+    if segment == "action-session-date":
+        bodies["date_begin/date_end"] = _date_pair(today)
+    return bodies
+
+
+def _changeable_fields(segment: str, marker: str, today: dt.date) -> dict[str, st.SearchStrategy[Any]]:
+    """The fields a client may change on an entity created by `fresh_create_body` (released
+    today, so any expiry from today on is valid), each with its values; names and data keep the
+    run marker."""
     validity = st.one_of(st.none(), st.integers(1, 10))
     unit = st.one_of(st.none(), st.sampled_from(VALIDITY_UNITS))
     optional: dict[str, dict[str, st.SearchStrategy[Any]]] = {
@@ -112,8 +123,13 @@ def update_bodies(segment: str, marker: str, today: dt.date) -> st.SearchStrateg
         },
         "certificate-action": {"date_expire": _days_after(today)},
     }
-    fields = {name: strategy for name, strategy in optional[segment].items() if spec_view.has_field(segment, name)}
-    bodies = st.fixed_dictionaries({}, optional=fields)
+    return {name: strategy for name, strategy in optional[segment].items() if spec_view.has_field(segment, name)}
+
+
+def update_bodies(segment: str, marker: str, today: dt.date) -> st.SearchStrategy[dict[str, Any]]:
+    """Any subset of the fields a client may change on an entity created by `fresh_create_body`
+    (released today, so any expiry from today on is valid). Names and data keep the run marker."""
+    bodies = st.fixed_dictionaries({}, optional=_changeable_fields(segment, marker, today))
     if segment == "action-session-date":
         # begin and end move together, so that the end never falls before the begin
         return st.tuples(bodies, st.one_of(st.just({}), _date_pair(today))).map(lambda parts: {**parts[0], **parts[1]})
