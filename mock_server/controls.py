@@ -215,13 +215,13 @@ def clock_date(document: Any) -> dt.date | None:
         raise StateError("today", f"is not a day of the calendar: {value_excerpt(today)}") from None
 
 
-async def _small_body(request: Request, limit: int) -> bytes:
-    """The body, read no further than `limit` bytes (StateError past it)."""
+async def small_body(request: Request, limit: int, what: str = "body here") -> bytes:
+    """The body, read no further than `limit` bytes (StateError naming `body` past it)."""
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise StateError("body", f"a clock body has at most {limit} bytes")
+            raise StateError("body", f"a {what} has at most {limit} bytes")
     return body
 
 
@@ -356,7 +356,7 @@ def routes(registry: Workspaces, saver: Callable[[], Awaitable[Response]] | None
         state = here().state
         if request.method == "PUT":
             try:
-                today = _parse_clock_body(await _small_body(request, MAX_CLOCK_BODY_BYTES))
+                today = _parse_clock_body(await small_body(request, MAX_CLOCK_BODY_BYTES, "clock body"))
             except StateError as error:
                 return _bad_request(error)
             failed = await set_clock(state, today)

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from .controls import clock_date, guarded, reset_workspace, set_clock
+from .controls import clock_date, guarded, reset_workspace, set_clock, small_body
 from .request_log import LoggedRequest
 from .resources import Resource
 from .state_format import StateError
@@ -166,11 +166,7 @@ def _page_problem(status: int, message: str) -> HTMLResponse:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise StateError("body", f"a dashboard form has at most {MAX_FORM_BYTES} bytes")
+    body = await small_body(request, MAX_FORM_BYTES, "dashboard form")
     try:
         fields = parse_qs(body.decode("ascii"), strict_parsing=False)
     except UnicodeDecodeError:

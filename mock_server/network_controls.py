@@ -18,7 +18,7 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .controls import AsciiJSONResponse, Endpoint, guarded, problem
+from .controls import AsciiJSONResponse, Endpoint, guarded, problem, small_body
 from .network import NetworkStore, OperationFinder, parse_latency, parse_rules, workspace_of
 from .state_format import StateError
 from .webhooks import WebhookSender, parse_config
@@ -32,11 +32,7 @@ def _refuse_constant(name: str) -> Any:
 
 async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
     """The JSON body, at most `limit` bytes (StateError naming `body` otherwise)."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise StateError("body", f"a body here has at most {limit} bytes")
+    body = await small_body(request, limit)
     try:
         return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
