@@ -236,7 +236,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"contract target: {where}; writes {writes}; hypothesis profile: {getattr(settings, '_current_profile', '?')}"]
 
 
-def _violations(error: BaseException | None) -> Iterator[RuleViolation]:
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
+    """The error, its causes and contexts, and the members of exception groups, each once."""
     seen: set[int] = set()
     pending = [error]
     while pending:
@@ -244,26 +245,18 @@ def _violations(error: BaseException | None) -> Iterator[RuleViolation]:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, RuleViolation):
-            yield current
+        yield current
         if isinstance(current, BaseExceptionGroup):
             pending += list(current.exceptions)
         pending += [current.__cause__, current.__context__]
+
+
+def _violations(error: BaseException | None) -> Iterator[RuleViolation]:
+    return (current for current in _chain(error) if isinstance(current, RuleViolation))
 
 
 def _unavailable(error: BaseException | None) -> TargetUnavailable | None:
-    pending, seen = [error], set()
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, TargetUnavailable):
-            return current
-        if isinstance(current, BaseExceptionGroup):
-            pending += list(current.exceptions)
-        pending += [current.__cause__, current.__context__]
-    return None
+    return next((current for current in _chain(error) if isinstance(current, TargetUnavailable)), None)
 
 
 @pytest.hookimpl(hookwrapper=True)
