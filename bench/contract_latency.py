@@ -5,7 +5,7 @@ of it on 127.0.0.1 that delays every answer by the chosen latency (a fixed 100 m
 drawn per chunk), runs the contract suite's quick profile through the proxy with pytest-xdist
 workers, and prints the wall time, the suite's per-module request table and its retries.
 
-    python bench/contract_latency.py                         # 100 ms, 8 workers
+    python bench/contract_latency.py                         # 100 ms, 10 workers
     python bench/contract_latency.py --latency-ms 30-120 --workers 8
     python bench/contract_latency.py --workers 1 -- -k pagination   # extra pytest arguments after --
 
@@ -139,10 +139,10 @@ def start_mock(today: str) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("the mock did not start")
 
 
-def run_suite(url: str, workers: int, extra: list[str]) -> tuple[int, float, str]:
+def run_suite(url: str, workers: int, extra: list[str], dist: str) -> tuple[int, float, str]:
     command = [sys.executable, "-m", "pytest", "tests/contract", "-q", "-p", "no:cacheprovider", "--target-url", url, "--hypothesis-profile", "quick"]
     if workers > 1:
-        command += ["-n", str(workers), "--dist", "load"]
+        command += ["-n", str(workers), "--dist", dist]
     command += extra
     started = time.monotonic()
     finished = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
@@ -158,7 +158,10 @@ def section(output: str, title: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency-ms", type=Latency.parse, default=Latency(100, 100), help="added to every answer: N or LOW-HIGH (default 100)")
-    parser.add_argument("--workers", type=int, default=8, help="pytest-xdist workers (default 8; 1 runs without xdist)")
+    parser.add_argument("--workers", type=int, default=10, help="pytest-xdist workers (default 10; 1 runs without xdist)")
+    # worksteal: the tests last from under a second to over a minute, so a worker that ran out takes
+    # tests queued at another instead of idling while fixed shares (`load`) finish
+    parser.add_argument("--dist", default="worksteal", choices=["worksteal", "load"], help="pytest-xdist's way of handing out tests (default worksteal)")
     parser.add_argument("--today", default=DEFAULT_TODAY, help="the mock's pinned date")
     parser.add_argument("--keep-output", type=Path, default=None, metavar="DIR", help="write each pytest run's whole output to DIR")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
@@ -169,12 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = f"http://127.0.0.1:{proxy.port}"
         print(f"mock on 127.0.0.1:{port}, proxy {url} adding {args.latency_ms} per answer; {args.workers} workers", flush=True)
-        code, seconds, output = run_suite(url, args.workers, args.pytest_args)
+        code, seconds, output = run_suite(url, args.workers, args.pytest_args, args.dist)
         runs.append((f"{args.workers} workers", code, seconds, output))
         if args.workers > 1:
-            # the tests that compare reads of whole data sets, deselected while workers write: alone, after
-            code, seconds, output = run_suite(url, 1, ["-m", "whole_dataset", *args.pytest_args])
-            runs.append(("whole_dataset, alone", code, seconds, output))
+            # the tests that compare reads of whole data sets, deselected while workers write: after,
+            # on their own (they only read, so their workers may share the server)
+            code, seconds, output = run_suite(url, args.workers, ["-m", "whole_dataset", *args.pytest_args], args.dist)
+            runs.append(("whole_dataset, on their own", code, seconds, output))
     finally:
         proxy.stop()
         mock.terminate()

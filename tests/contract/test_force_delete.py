@@ -26,7 +26,7 @@ Snapshot = dict[tuple[str, str], dict[str, Any] | None]
 
 def snapshot(api: ApiClient, keys: list[tuple[str, str]]) -> Snapshot:
     """Every entity as the target answers it now (None when it answers 404)."""
-    return {key: api.view_or_none(*key) for key in keys}
+    return api.view_many(keys)
 
 
 def recent(api: ApiClient, count: int) -> list[Exchange]:

@@ -63,9 +63,10 @@ schema = schemathesis.pytest.from_fixture("st_schema_of_operation")
 
 @schema.parametrize()
 def test_operation_keeps_the_contract(case: schemathesis.Case, created: CreatedEntities, target: Target) -> None:
-    response = call_case(case, target.retry)
+    over_one_connection = target.schemathesis_kwargs()
+    response = call_case(case, target.retry, **over_one_connection)
     created.record(response)
-    case.validate_response(response)
+    case.validate_response(response, transport_kwargs=over_one_connection or None)
 
 
 @pytest.mark.parametrize("phase", ["examples", "coverage", "fuzzing", "stateful"])

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
 import random
 
 import hypothesis
+import hypothesis.core as hypothesis_core
 import pytest
 import schemathesis
 from hypothesis.stateful import run_state_machine_as_test
@@ -25,8 +27,11 @@ from .support.st_checks import CreatedEntities
 from .support.target import Target
 from .support.transport import call_case
 
-# Scenarios per run under the quick profile (a profile asking for more gets its own number).
+# Scenarios per run under the quick profile (a profile asking for more gets its own number),
+# shared among SCENARIO_GROUPS tests (one scenario each under quick), so that pytest-xdist workers
+# run them side by side: over a slow network, in one test, they were the longest test of the suite.
 QUICK_SCENARIOS = 15
+SCENARIO_GROUPS = 15
 
 
 
@@ -72,6 +77,9 @@ def suite_workflow(
             super().setup()
             if start is not None:
                 restore(target, start)
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return target.schemathesis_kwargs()  # also what the checks' own requests are sent with
+
         def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
             return call_case(case, target.retry, **kwargs)  # type: ignore[return-value]
 
@@ -88,35 +96,51 @@ def suite_workflow(
     return SuiteWorkflow
 
 
-def run_scenarios(workflow: type[APIStateMachine], chosen: hypothesis.settings, *, replayable: bool) -> None:
-    """The scenarios, in one Hypothesis run when each starts from the same state (`replayable`).
+def scenario_seeds(chosen: hypothesis.settings, group: int) -> range:
+    """The seeds of one group's scenarios: fixed under a derandomized profile (the same run
+    everywhere), else drawn from `--hypothesis-seed` when given (a round is replayed with it) or at
+    random; each group its own, so that no two groups run the same scenarios."""
+    per_group = math.ceil(chosen.max_examples / SCENARIO_GROUPS)
+    if chosen.derandomize:
+        base = 0
+    elif hypothesis_core.global_force_seed is not None:
+        base = int(hypothesis_core.global_force_seed)
+    else:
+        base = random.getrandbits(32)
+    first = base + group * per_group
+    return range(first, first + per_group)
+
+
+def run_scenarios(workflow: type[APIStateMachine], chosen: hypothesis.settings, seeds: range, *, replayable: bool) -> None:
+    """The scenarios of these seeds, in one Hypothesis run when each starts from the same state
+    (`replayable`).
 
     On a server that others write to meanwhile (or whose state cannot be put back) the answers,
     and with them the links a scenario can follow, differ from one scenario to the next; in one
     run Hypothesis would take that for a strategy that depends on outside state
-    (FlakyStrategyDefinition). There each scenario is a run of its own, seeded (by its number
-    under a derandomized profile), so no run replays another's choices."""
+    (FlakyStrategyDefinition). There each scenario is a run of its own, with its own seed."""
     if replayable:
-        scenario = workflow.TestCase
-        scenario.settings = chosen
-        scenario("runTest").runTest()
+        seeded = type(f"{workflow.__name__}From{seeds.start}", (workflow,), {"_hypothesis_internal_use_seed": seeds.start})
+        run_state_machine_as_test(seeded, settings=hypothesis.settings(chosen, max_examples=len(seeds), derandomize=False))
         return
-    first_seed = 0 if chosen.derandomize else random.getrandbits(32)
-    for number in range(chosen.max_examples):
-        one = type(f"{workflow.__name__}Scenario{number}", (workflow,), {"_hypothesis_internal_use_seed": first_seed + number})
+    for seed in seeds:
+        one = type(f"{workflow.__name__}Scenario{seed}", (workflow,), {"_hypothesis_internal_use_seed": seed})
         run_state_machine_as_test(one, settings=hypothesis.settings(chosen, max_examples=1, derandomize=False))
 
 
 @pytest.mark.writes
+@pytest.mark.parametrize("group", range(SCENARIO_GROUPS), ids=lambda group: f"scenarios-{group + 1}-of-{SCENARIO_GROUPS}")
 def test_linked_operations_keep_the_contract(
-    st_schema: schemathesis.BaseSchema, target: Target, created: CreatedEntities
+    st_schema: schemathesis.BaseSchema, target: Target, created: CreatedEntities, group: int
 ) -> None:
     start = mock_state(target)
     workflow = suite_workflow(st_schema, target, created, start)
+    chosen = scenario_settings(st_schema)
+    created_before = len(created.ids)
     try:
-        run_scenarios(workflow, scenario_settings(st_schema), replayable=start is not None)
+        run_scenarios(workflow, chosen, scenario_seeds(chosen, group), replayable=start is not None)
     finally:
         if start is not None:
             restore(target, start)
     # the scenarios reached past their first step: links were followed from created entities
-    assert created.ids, "no create answered 201, so no link was followed"
+    assert len(created.ids) > created_before, "no create answered 201, so no link was followed"

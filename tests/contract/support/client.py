@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import re
 import secrets
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import rules, spec_view
 from .exchange import Exchange, from_httpx
@@ -27,6 +29,9 @@ from .transport import LEDGER as REQUEST_LEDGER
 from .transport import AnswerLost
 
 MAX_PAGES_WALKED = 200
+# Independent reads of one test sent side by side over HTTP (`ApiClient.gather`).
+CONCURRENT_READS = 8
+T = TypeVar("T")
 WRITE_PATH = re.compile(r"^/v2/(?P<segment>[a-z-]+)/(?P<verb>update|delete)/(?P<id>[^/?]*)$")
 
 
@@ -263,6 +268,21 @@ class ApiClient:
         answer = self.create(segment, body, mark=mark)
         rules.success_status(answer.exchange, 201)
         return answer.body
+
+    def gather(self, reads: Sequence[Callable[[], T]]) -> list[T]:
+        """Each read's result, in order. Over HTTP the reads are sent side by side (at most
+        CONCURRENT_READS at a time): they are independent, so their order does not matter, and
+        over a network the round trips, not the server, take the time. In-process one after the
+        other. The first error, in the reads' order, is raised once all have finished."""
+        if self.target.in_process or len(reads) < 2:
+            return [read() for read in reads]
+        with ThreadPoolExecutor(max_workers=min(CONCURRENT_READS, len(reads))) as pool:
+            futures = [pool.submit(read) for read in reads]
+        return [future.result() for future in futures]
+
+    def view_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """`view_or_none` of every (segment, id), side by side over HTTP."""
+        return dict(zip(keys, self.gather([functools.partial(self.view_or_none, *key) for key in keys]), strict=True))
 
     def view(self, segment: str, entity_id: str, *, auth: AuthMode | None = None, token: str | None = None) -> Answer:
         return self._send("GET", f"/v2/{segment}/view/{entity_id}", auth=auth, token=token, label=f"view {segment}")

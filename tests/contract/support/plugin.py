@@ -191,12 +191,21 @@ def _requirement_reasons(options: TargetOptions) -> dict[str, str]:
         reasons[WRITES_MARKER] = refusal
     if options.foreign_subtenant_id is None:
         reasons[FOREIGN_OFFICE_MARKER] = "no office of another project was given (--foreign-subtenant-id)"
-    if not options.in_process and xdist_worker_count() > 1:
-        reasons[WHOLE_DATASET_MARKER] = (
-            f"{xdist_worker_count()} pytest-xdist workers write to the same server meanwhile; "
-            "run them afterwards with -m whole_dataset, without -n"
-        )
     return reasons
+
+
+def _whole_dataset_reason(options: TargetOptions, items: list[pytest.Item]) -> str | None:
+    """Why the tests that compare reads of whole data sets cannot run in this session: other
+    pytest-xdist workers run other tests (which may write) against the same server meanwhile. A
+    session of only those tests (`-m whole_dataset`) only reads, so its workers may share it."""
+    if options.in_process or xdist_worker_count() == 1:
+        return None
+    if all(item.get_closest_marker(WHOLE_DATASET_MARKER) for item in items if _is_contract_item(item)):
+        return None
+    return (
+        f"{xdist_worker_count()} pytest-xdist workers run tests that write to the same server meanwhile; "
+        "run them afterwards on their own: -m whole_dataset"
+    )
 
 
 # Schema-driven modules run after the rule tests: a server that breaks a rule then fails first
@@ -205,18 +214,24 @@ SCHEMA_DRIVEN_MODULES = ("test_schemathesis.py", "test_stateful.py")
 LONGEST_MODULE = "test_stateful.py"
 
 
+@pytest.hookimpl(trylast=True)  # after `-m` and `-k` have chosen the session's tests
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests the target cannot take (writes refused, a missing reference id) are deselected, not
-    skipped, and the reason is printed; schema-driven tests go last (under
-    pytest-xdist the longest test goes first instead)."""
+    """Tests the target cannot take (writes refused, a missing reference id, whole-data-set
+    reads while workers write) are deselected, not skipped, and the reason is printed;
+    schema-driven tests go last (under pytest-xdist the longest test goes first instead)."""
     if xdist_worker_count() > 1:
         # Workers take tests in this order: the longest one (the state machine's scenarios) goes
         # first, so that it does not start last and run on alone.
         items.sort(key=lambda item: item.path.name != LONGEST_MODULE)
     else:
         items.sort(key=lambda item: item.path.name in SCHEMA_DRIVEN_MODULES)
-    reasons = _requirement_reasons(options_from_config(config))
-    for marker, reason in reasons.items():
+    options = options_from_config(config)
+    reasons = _requirement_reasons(options)
+    for marker, reason in [*reasons.items(), (WHOLE_DATASET_MARKER, None)]:
+        if marker == WHOLE_DATASET_MARKER:
+            reason = _whole_dataset_reason(options, items)  # on what the other reasons left
+            if reason is None:
+                continue
         unfit = [item for item in items if _is_contract_item(item) and item.get_closest_marker(marker)]
         if not unfit:
             continue

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,9 +52,15 @@ class RuleLedger:
 
     checks: Counter[str] = field(default_factory=Counter)
     broken: dict[str, list[str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # reads run side by side
+
+    def record_check(self, rule: str) -> None:
+        with self._lock:
+            self.checks[rule] += 1
 
     def record_broken(self, rule: str, where: str) -> None:
-        self.broken.setdefault(rule, []).append(where)
+        with self._lock:
+            self.broken.setdefault(rule, []).append(where)
 
 
 RULES: dict[str, Rule] = {}
@@ -87,7 +94,7 @@ def rule(statement: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
         @functools.wraps(check)
         def counted(*args: P.args, **kwargs: P.kwargs) -> R:
-            LEDGER.checks[check.__name__] += 1
+            LEDGER.record_check(check.__name__)
             return check(*args, **kwargs)
 
         return counted

@@ -43,6 +43,7 @@ import schemathesis
 from . import rules
 from .exchange import Exchange, from_schemathesis
 from .target import AuthMode, Target
+from .transport import counted_asgi
 
 CheckFunction = Callable[[Any, Any, Any], "bool | None"]
 
@@ -280,7 +281,7 @@ def load_schema(target: Target, config: schemathesis.Config, operation: tuple[st
         document["paths"] = {path: {key: value for key, value in item.items() if key == method or key not in HTTP_METHODS}}
     schema = schemathesis.openapi.from_dict(document, config=config)
     if target.in_process:
-        schema.app = target.client.app  # type: ignore[attr-defined]  # calls go to the ASGI app
+        schema.app = counted_asgi(target.client.app)  # type: ignore[attr-defined]  # calls go to the ASGI app
     return schema
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .transport import RetryPolicy, httpx_header, httpx_status, send_with_retries
+from .transport import RetryPolicy, count_httpx_request, count_requests_response, httpx_header, httpx_status, send_with_retries
 
 DEFAULT_TOKEN = "mock-token"
 # The fixed reference ids of docs/ARCHITECTURE.md (the mock's default seed).
@@ -137,6 +137,7 @@ class Target:
     other_subtenant_ids: tuple[str, ...] = ()  # more offices of the project, for trees to differ in
     _restore_clock: Mapping[str, Any] | None = field(default=None, repr=False)
     _closers: list[Any] = field(default_factory=list, repr=False)
+    _schemathesis_session: Any = field(default=None, repr=False)
 
     @property
     def subtenant_ids(self) -> tuple[str, ...]:
@@ -181,6 +182,23 @@ class Target:
         return send_with_retries(
             send, httpx_status, httpx_header, resendable=is_resendable(method, path), describe=f"{method} {path}", policy=self.retry
         )
+
+    def schemathesis_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of Schemathesis' `case.call` (and `transport_kwargs` of its checks, which
+        send requests of their own): over HTTP, one kept-alive session of this target, since every
+        new connection costs a round trip more over a network (in-process: none, the app is called)."""
+        if self.in_process:
+            return {}
+        if self._schemathesis_session is None:
+            # Schemathesis' own session class: redirects kept to the host, cookies dropped between cases
+            from schemathesis.transport.requests import ManagedCookiesSession
+
+            session = ManagedCookiesSession()
+            session.trust_env = not self.is_loopback  # loopback never goes through a proxy from the environment
+            self._schemathesis_session = session
+            self._closers.append(session.close)
+        # the hook, not the session, counts: the checks' probes keep the hooks but not the session
+        return {"session": self._schemathesis_session, "hooks": {"response": [count_requests_response]}}
 
     # ------------------------------------------------------------ clock
 
@@ -268,6 +286,7 @@ def open_in_process_target(options: TargetOptions) -> Target:
 
     app = create_app(MockConfig(tokens=(options.token,), today=IN_PROCESS_TODAY))
     client = app.test_client(raise_server_exceptions=False)
+    client.event_hooks = {"request": [count_httpx_request]}  # Starlette's TestClient takes no event_hooks argument
     client.__enter__()
     target = Target(client=client, base_url=str(client.base_url), **_target_fields(options))
     target._closers.append(lambda: client.__exit__(None, None, None))
@@ -287,7 +306,9 @@ def open_http_target(options: TargetOptions) -> Target:
     assert options.url
     base_url = options.url.rstrip("/")
     # loopback never goes through a proxy from the environment
-    client = httpx.Client(base_url=base_url, timeout=options.retry.timeout, trust_env=not options.is_loopback)
+    client = httpx.Client(
+        base_url=base_url, timeout=options.retry.timeout, trust_env=not options.is_loopback, event_hooks={"request": [count_httpx_request]}
+    )
     target = Target(client=client, base_url=base_url, **_target_fields(options))
     target.shared_by_workers = xdist_worker_count() > 1
     target._closers.append(client.close)

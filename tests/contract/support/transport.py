@@ -108,6 +108,32 @@ class RequestLedger:
 LEDGER = RequestLedger()
 
 
+# ---------------------------------------------------------------- counted where requests leave
+# Counted on the wire, not where the suite asks: every try of a retried request, and the requests
+# Schemathesis' checks send of their own (ignored_auth, use_after_free...), are requests too.
+
+
+def count_httpx_request(request: httpx.Request) -> None:
+    """An httpx `request` event hook."""
+    LEDGER.count_request()
+
+
+def count_requests_response(response: object, *args: object, **kwargs: object) -> None:
+    """A `requests` response hook (Schemathesis' transport over HTTP)."""
+    LEDGER.count_request()
+
+
+def counted_asgi(app: Callable) -> Callable:
+    """The ASGI app, counting each HTTP request it receives (Schemathesis' calls in-process)."""
+
+    async def counted(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope.get("type") == "http":
+            LEDGER.count_request()
+        await app(scope, receive, send)
+
+    return counted
+
+
 def _backoff(policy: RetryPolicy, attempt: int) -> float:
     # full jitter keeps workers that failed together from coming back together
     return min(policy.max_wait, policy.backoff * (2**attempt)) * (0.5 + random.random() / 2)
@@ -143,7 +169,6 @@ def send_with_retries(
     (creates), a lost answer raises `AnswerLost` for the caller to reconcile."""
     last = ""
     for attempt in range(policy.attempts):
-        LEDGER.count_request()
         try:
             answer = send()
         except not_sent_errors as error:

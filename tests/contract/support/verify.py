@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from . import oracle, rules
@@ -94,10 +96,10 @@ def verify_world(api: ApiClient, world: World, marker: str, *, margin: int = 0, 
     left out; scenarios keep such cases rare.
     """
     unsure = oracle.uncertain(world, margin)
-    for action_id in world.actions:
-        verify_action_tree(api, world, action_id, unsure)
-    verify_certificates(api, world, marker)
+    # independent reads (each tree, the certificates, each session's children): side by side
+    reads: list[Callable[[], None]] = [functools.partial(verify_action_tree, api, world, action_id, unsure) for action_id in world.actions]
+    reads.append(functools.partial(verify_certificates, api, world, marker))
     if deep:
         for session_id in world.sessions:
-            verify_dates(api, world, session_id)
-            verify_enrollments(api, world, session_id)
+            reads += [functools.partial(verify_dates, api, world, session_id), functools.partial(verify_enrollments, api, world, session_id)]
+    api.gather(reads)
