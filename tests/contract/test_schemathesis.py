@@ -30,7 +30,7 @@ from .support.st_checks import (
     session_dates_in_order,
     suite_config,
 )
-from .support.transport import call_case
+from .support.st_reconcile import call_reconciled
 from .support.target import (
     DEFAULT_RESOURCE_IDS,
     DEFAULT_SUBTENANT_ID,
@@ -63,7 +63,7 @@ schema = schemathesis.pytest.from_fixture("st_schema_of_operation")
 
 @schema.parametrize()
 def test_operation_keeps_the_contract(case: schemathesis.Case, created: CreatedEntities, target: Target) -> None:
-    response = call_case(case, target.retry)
+    response = call_reconciled(case, target, created)
     created.record(response)
     case.validate_response(response)
 

@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 import schemathesis
 
 from . import rules
+from .client import new_run_id
 from .exchange import Exchange, from_schemathesis
 from .target import AuthMode, Target
 
@@ -287,9 +288,13 @@ def load_schema(target: Target, config: schemathesis.Config, operation: tuple[st
 @dataclass
 class CreatedEntities:
     """What a run created (read from the 201 answers of creates), so that against a shared server
-    it updates and deletes only its own entities, and deletes them all at the end."""
+    it updates and deletes only its own entities, and deletes them all at the end.
+
+    `marker`: the run marker its creates carry (`st_reconcile.mark_case`), by which a create whose
+    answer was lost is looked for."""
 
     ids: dict[str, str] = field(default_factory=dict)  # id -> segment, in creation order
+    marker: str = field(default_factory=lambda: new_run_id() + "st")
 
     def record(self, response: Any) -> None:
         match = CREATE_PATH.match(urlsplit(str(response.request.url)).path)
@@ -302,7 +307,13 @@ class CreatedEntities:
         segment = match["segment"]
         entity_id = body.get(segment.replace("-", "_") + "_id") if isinstance(body, dict) else None
         if isinstance(entity_id, str):
-            self.ids[entity_id.lower()] = segment
+            self.add(segment, entity_id)
+
+    def add(self, segment: str, entity_id: str) -> None:
+        self.ids[entity_id.lower()] = segment
+
+    def knows(self, segment: str, entity_id: str) -> bool:
+        return self.ids.get(entity_id.lower()) == segment
 
     def owns_target_of(self, case: Any) -> bool:
         """Whether an update or delete names an entity of this run (any other operation: True)."""
