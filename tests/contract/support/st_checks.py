@@ -293,8 +293,15 @@ class CreatedEntities:
     `marker`: the run marker its creates carry (`st_reconcile.mark_case`), by which a create whose
     answer was lost is looked for."""
 
-    ids: dict[str, str] = field(default_factory=dict)  # id -> segment, in creation order
+    # (segment, id) in creation order (a dict as an ordered set). Keyed by both: a create may
+    # name its own id, and Schemathesis sends the same generated uuid to several resources.
+    keys: dict[tuple[str, str], None] = field(default_factory=dict)
     marker: str = field(default_factory=lambda: new_run_id() + "st")
+
+    @property
+    def ids(self) -> dict[str, str]:
+        """id -> segment of what the run created."""
+        return {entity_id: segment for segment, entity_id in self.keys}
 
     def record(self, response: Any) -> None:
         match = CREATE_PATH.match(urlsplit(str(response.request.url)).path)
@@ -310,24 +317,24 @@ class CreatedEntities:
             self.add(segment, entity_id)
 
     def add(self, segment: str, entity_id: str) -> None:
-        self.ids[entity_id.lower()] = segment
+        self.keys[(segment, entity_id.lower())] = None
 
     def knows(self, segment: str, entity_id: str) -> bool:
-        return self.ids.get(entity_id.lower()) == segment
+        return (segment, entity_id.lower()) in self.keys
 
     def owns_target_of(self, case: Any) -> bool:
         """Whether an update or delete names an entity of this run (any other operation: True)."""
         parts = case.operation.path.split("/")  # "", "v2", segment, verb[, "{id}"]
         if len(parts) < 4 or parts[3] not in DESTRUCTIVE_VERBS:
             return True
-        return str((case.path_parameters or {}).get("id", "")).lower() in self.ids
+        return self.knows(parts[2], str((case.path_parameters or {}).get("id", "")))
 
     def cleanup(self, target: Target) -> list[str]:
         """Delete (force=true) what the run created, newest first; returns what could not be."""
         stayed = []
-        for entity_id, segment in reversed(list(self.ids.items())):
+        for segment, entity_id in reversed(list(self.keys)):
             answer = target.request("DELETE", f"/v2/{segment}/delete/{entity_id}", params={"force": "true"})
             if answer.status_code not in (204, 404):
                 stayed.append(f"{segment} {entity_id}: {answer.status_code}")
-        self.ids.clear()
+        self.keys.clear()
         return stayed
