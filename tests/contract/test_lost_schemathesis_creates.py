@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -281,3 +282,22 @@ def test_an_unmarked_lost_answer_without_a_parent_of_the_run_fails_naming_the_ca
         assert body["certificate_id"] in str(raised.value)
         # what it made goes with the scope's certificate (a force delete)
 
+
+
+def test_the_same_id_in_two_resources_is_two_entities_of_the_run() -> None:
+    """A create may name its own id, and Schemathesis sends the same generated uuid to several
+    resources: both entities are the run's, and both are deleted at the end."""
+    created = CreatedEntities()
+    shared_id = "e3e70682-c209-1cac-a29f-6fbed82c07cd"
+    created.add("action-session", shared_id.upper())
+    created.add("action-session-date", shared_id)
+    assert created.knows("action-session", shared_id) and created.knows("action-session-date", shared_id)
+    deleted: list[str] = []
+
+    class Recorder:
+        def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            deleted.append(path)
+            return types.SimpleNamespace(status_code=204)
+
+    assert created.cleanup(Recorder()) == []  # type: ignore[arg-type]
+    assert deleted == [f"/v2/action-session-date/delete/{shared_id}", f"/v2/action-session/delete/{shared_id}"]
