@@ -16,18 +16,24 @@ the link resources):
   positive and a negative case breaks what it broke;
 - `name`: "<marker>-<generated name>", cut to the field's `maxLength` (or to the generated length
   when that is already longer: a too-long name stays too long);
-- JSON text `data`: absent, it becomes `{"contract_run": "<marker>"}`; the text of a JSON object
-  gets the key first (the rest of the text kept as generated); any other text gets that object
-  after it;
-- an object `data`: absent, `{"contract_run": "<marker>"}`; an object gets the key.
+- JSON text `data`: absent or null (both valid: the field is optional and nullable), it becomes
+  `{"contract_run": "<marker>"}`; the text of a JSON object gets the key first (the rest of the
+  text kept as generated); any other text gets that object after it;
+- an object `data`: absent or null, `{"contract_run": "<marker>"}`; an object gets the key.
 
 Not marked, and why:
 - a body that is not a JSON object (an array, a number, no body): nothing to put the marker in;
-- the field a negative case breaks, as Schemathesis tells it (`case.meta.phase.data`: the schema
-  location of a coverage case, the mutated paths of a fuzzed one): the field is what it tests;
-- `data` sent as null, or of another type than the spec's: the value is what the case tests;
+- the marker field when the case is about it, as Schemathesis tells it (`case.meta.phase.data`:
+  the `properties/<field>` of a coverage case's schema location, the mutated paths of a fuzzed
+  case): its value is what the case tests;
+- a marker field of another type than the spec's (a negative case's number for `name`);
+- an absent `data` in a coverage case that sends the required fields only (`object_only_required`):
+  adding an optional field would make it another case;
 - certificate-action: it has no field to hold a marker (`MarkerPlacement.NONE`);
 - any marking after which the schema would judge the body otherwise.
+
+In the quick profile about nine creates in ten are marked; the rest are mostly negative cases the
+server refuses (which make nothing), and certificate-action links.
 
 A lost answer (`reconcile_lost_create`):
 - a marked create is looked for in the segment's index by the marker (`client.marker_filter`),
