@@ -24,7 +24,7 @@ from mock_server.spec import load_spec
 from schemathesis import GenerationMode
 
 from .support import client as client_module
-from .support import spec_view, transport
+from .support import spec_view, st_reconcile, transport
 from .support.client import ApiClient, ReconcileError
 from .support.oracle import World
 from .support.resources import ALL, MARKER_JSON_KEY, MarkerPlacement
@@ -282,6 +282,39 @@ def test_an_unmarked_lost_answer_without_a_parent_of_the_run_fails_naming_the_ca
         assert body["certificate_id"] in str(raised.value)
         # what it made goes with the scope's certificate (a force delete)
 
+
+
+
+@pytest.mark.writes
+def test_an_unmarked_lost_answer_of_a_body_the_spec_refuses_is_sent_again(
+    target: Target, st_created: CreatedEntities, ledger: transport.RequestLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = _create_case(target, "certificate-action", {"certificate_id": 5, "action_id": str(uuid.uuid4())})
+    calls = LossyCalls(monkeypatch, "lose")
+    response = call_reconciled(case, target, st_created)
+    assert calls.sent == 2 and 400 <= response.status_code < 500
+    assert ledger.reconciled == ["POST /v2/certificate-action/create: ConnectionError: a body the spec refuses makes nothing, sent again (Schemathesis)"]
+
+
+@pytest.mark.writes
+def test_a_2xx_to_a_refused_body_sent_again_fails_naming_the_case(
+    api: ApiClient, target: Target, st_created: CreatedEntities, ledger: transport.RequestLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that takes what its spec refuses: the resend's entity is recorded, the first
+    try's may exist unseen, and the test says so."""
+    with api.scope() as scope:
+        body = {**fresh_create_body(api, target, World(today=target.today()), "action"), "name": f"{scope.marker}-refused"}
+        case = _create_case(target, "action", body)
+        monkeypatch.setattr(st_reconcile, "mark_case", lambda case, marker: st_reconcile.Marking(False, "left unmarked by this test"))
+        monkeypatch.setattr(st_reconcile, "refused_by_the_spec", lambda case: True)
+        LossyCalls(monkeypatch, "lose")
+        with pytest.raises(UnreconciledCreate, match=r"POST /v2/action/create: answered 201 to a body the spec refuses"):
+            call_reconciled(case, target, st_created)
+        made, _ = api.index_all("action", {"name": scope.marker})
+        assert len(made) == 2 and len(st_created.ids) == 1 and st_created.knows("action", made[0]["action_id"]) != st_created.knows("action", made[1]["action_id"])
+        for item in made:  # the one the run could not know, deleted here by its scope's marker
+            if not st_created.knows("action", item["action_id"]):
+                assert target.request("DELETE", f"/v2/action/delete/{item['action_id']}", params={"force": "true"}).status_code == 204
 
 
 def test_the_same_id_in_two_resources_is_two_entities_of_the_run() -> None:

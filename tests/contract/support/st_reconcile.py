@@ -44,7 +44,10 @@ A lost answer (`reconcile_lost_create`):
   view, noted as a warning (`contract retries`); nothing found: the server did not process the
   create, which is sent again; more than one: all are recorded and the test fails
   (`ReconcileError`);
-- an unmarked create with no parent of this run is never sent again blindly: the test fails with
+- an unmarked create with no parent of this run is never sent again blindly. When the spec's
+  schema refuses its body, the contract says the server answered a 4xx and changed nothing, so it
+  is sent again (a warning); should that answer be a 2xx, the test fails (`UnreconciledCreate`):
+  the first try may have made an entity too. Any other unmarked create fails its test with
   `UnreconciledCreate`, naming the case and saying that the server may hold an entity the run
   could not find.
 """
@@ -207,9 +210,12 @@ def mark_case(case: Any, marker: str) -> Marking:
 # ---------------------------------------------------------------- a lost answer
 
 
-def _search_filter(segment: str, sent: Mapping[str, Any], marking: Marking, created: CreatedEntities) -> dict[str, Any] | None:
-    """How to find what the create made: by the marker, or under a parent of this run; None when
-    neither can tell its entity from anyone else's."""
+def search_filter(case: Any, marking: Marking, created: CreatedEntities) -> dict[str, Any] | None:
+    """How to find what a create case made: by the marker, or under a parent of this run; None
+    when neither can tell its entity from anyone else's."""
+    segment = create_segment(case)
+    assert segment is not None, case.operation.label
+    sent: Mapping[str, Any] = case.body if isinstance(case.body, Mapping) else {}
     if marking.marked:
         return marker_filter(segment, created.marker, sent)
     parents = BY_SEGMENT[segment].parents
@@ -229,21 +235,35 @@ def schemathesis_response(case: Any, view: Exchange, target: Target) -> schemath
     )
 
 
+def refused_by_the_spec(case: Any) -> bool:
+    """Whether the spec's schema refuses the body: the contract then answers it with a 4xx that
+    changes nothing (docs/DECISIONS.md, "Input limits and bad input")."""
+    return bool(schema_errors(case, case.body))
+
+
 def reconcile_lost_create(
-    case: Any, target: Target, created: CreatedEntities, marking: Marking, lost: transport.AnswerLost
+    case: Any,
+    target: Target,
+    created: CreatedEntities,
+    marking: Marking,
+    search: Mapping[str, Any] | None,
+    lost: transport.AnswerLost,
 ) -> schemathesis.Response | None:
-    """After a lost answer: a 201 of the entity the create made, or None when it made none."""
+    """After a lost answer: a 201 of the entity the create made, or None when it made none (or,
+    for a body the spec refuses, cannot have made one) and may be sent again."""
     segment = create_segment(case)
     assert segment is not None, case.operation.label
-    sent: Mapping[str, Any] = case.body if isinstance(case.body, Mapping) else {}
-    search = _search_filter(segment, sent, marking, created)
     if search is None:
+        if refused_by_the_spec(case):
+            transport.LEDGER.note_reconciled(f"{lost.reason}: a body the spec refuses makes nothing, sent again (Schemathesis)")
+            return None
         raise UnreconciledCreate(
             f"{case.operation.label}: the answer was lost ({lost.reason}) and the case carries no run marker "
             f"({marking.reason}) nor a parent of this run to look under, so whether the server made an entity "
             f"cannot be told (if it did, this run cannot delete it); the create was not sent again. Body: "
             f"{json.dumps(case.body, default=str)[:500]}"
         )
+    sent: Mapping[str, Any] = case.body if isinstance(case.body, Mapping) else {}
     client = ApiClient(target, created.marker)
     id_field = BY_SEGMENT[segment].id_field
     new = client.unknown_matches(segment, sent, search, created.knows)
@@ -270,13 +290,26 @@ def call_reconciled(case: Any, target: Target, created: CreatedEntities, **kwarg
     if create_segment(case) is None:
         return transport.call_case(case, target.retry, **kwargs)
     marking = mark_case(case, created.marker)
+    search = search_filter(case, marking, created)
+    resent_unsearched = False
     for _ in range(target.retry.attempts):
         try:
-            return transport.call_case(case, target.retry, **kwargs)
+            response = transport.call_case(case, target.retry, **kwargs)
         except transport.AnswerLost as lost:
-            found = reconcile_lost_create(case, target, created, marking, lost)
+            found = reconcile_lost_create(case, target, created, marking, search, lost)
             if found is not None:
                 return found
+            resent_unsearched = search is None
+            continue
+        if resent_unsearched and 200 <= response.status_code < 300:
+            # the body the spec refuses was taken: the first try may have made an entity too
+            created.record(response)
+            raise UnreconciledCreate(
+                f"{case.operation.label}: answered {response.status_code} to a body the spec refuses, sent again "
+                "after its first answer was lost: that first try may have made an entity this run cannot find. "
+                f"Body: {json.dumps(case.body, default=str)[:500]}"
+            )
+        return response
     raise transport.TargetUnavailable(
         f"target unavailable: {case.operation.label}: the answer was lost {target.retry.attempts} times and "
         "nothing was created (--retries sets the number of tries)"
