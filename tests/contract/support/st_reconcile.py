@@ -101,7 +101,7 @@ def marked_json_text(text: str, marker: str) -> str:
     entry = f"{json.dumps(MARKER_JSON_KEY)}: {json.dumps(marker)}"
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         parsed = None
     if isinstance(parsed, dict):
         opening = text.index("{") + 1
