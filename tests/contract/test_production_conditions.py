@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -145,6 +149,68 @@ def test_a_lost_create_answer_is_reconciled_by_the_run_marker(
         # exactly one entity of this create: never sent blindly twice
         unknown = [item for item in items if not api.owns(segment, str(item[f"{segment.replace('-', '_')}_id"]))]
         assert unknown == []
+
+
+# ---------------------------------------------------------------- Schemathesis behind a gateway that loses create answers
+
+MOCK_TESTS = Path(__file__).resolve().parents[1] / "mock"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LOST_EVERY = 4  # a quarter of the stored creates: each Schemathesis test meets some
+# The mock as a real server, behind tests/mutation/mutants.py's gateway that answers 502 for every
+# LOST_EVERY-th create it stored (201).
+LOSSY_MOCK = f"""
+import sys
+from pytest import MonkeyPatch
+from tests.mutation.mutants import add_lost_create_answers
+add_lost_create_answers(MonkeyPatch(), every={LOST_EVERY})
+from mock_server.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+RUN_MARKER = re.compile(r"ct[0-9a-f]{8}")  # every marker of the suite: `client.new_run_id` and what follows it
+SCHEMATHESIS_CREATES = "keeps_the_contract and create or linked_operations"
+SUITE_TIMEOUT_S = 900
+
+
+def _start_mock(**options: Any) -> Any:
+    """`tests/mock/mockhttp.start_mock` (that folder's helper for the mock as a real server)."""
+    if str(MOCK_TESTS) not in sys.path:
+        sys.path.append(str(MOCK_TESTS))
+    from mockhttp import start_mock
+
+    return start_mock(**options)
+
+
+def _entity_ids(state: dict[str, Any]) -> dict[str, set[str]]:
+    return {segment: {str(row.get(f"{segment.replace('-', '_')}_id")).lower() for row in rows} for segment, rows in state["entities"].items()}
+
+
+def test_schemathesis_creates_whose_answer_was_lost_are_reconciled_and_deleted() -> None:
+    """The Schemathesis tests (every create operation, the state machine) against a real server
+    whose gateway loses the answer of some stored creates: they pass, the lost creates are noted as
+    warnings, and nothing of the run stays on the server. Two pytest-xdist workers share it, so it
+    is a shared server (no state put back): only the run's own cleanup can delete what it made."""
+    mock = _start_mock(entry=("-c", LOSSY_MOCK))
+    try:
+        with mock.client() as control:
+            before = _entity_ids(control.get("/__mock/state").json())
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "tests/contract/test_schemathesis.py", "tests/contract/test_stateful.py",
+             "-k", SCHEMATHESIS_CREATES, "--target-url", mock.url, "-n", "2", "-q", "-p", "no:cacheprovider"],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S,
+        )
+        output = run.stdout + run.stderr
+        with mock.client() as control:
+            state = control.get("/__mock/state").json()
+    finally:
+        mock.stop()
+    assert run.returncode == 0, output[-6000:]
+    warnings = output.split("contract retries (warnings, not broken rules)", 1)
+    assert len(warnings) == 2, f"no warnings section: {output[-3000:]}"
+    found = re.findall(r"lost create answer: POST /v2/([a-z-]+)/create: 502: found \1 [0-9a-f-]+ by its marker \(Schemathesis\)", warnings[1])
+    assert len(found) >= 2, warnings[1][:3000]
+    leftovers = [json.dumps(row)[:200] for rows in state["entities"].values() for row in rows if RUN_MARKER.search(json.dumps(row))]
+    assert leftovers == [], f"{len(leftovers)} entities of the run stayed on the server: {leftovers[:5]}"
+    assert _entity_ids(state) == before  # nothing the run did not know about either
 
 
 # ---------------------------------------------------------------- the spec drift report

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ from .support.st_checks import (
     session_dates_in_order,
     suite_config,
 )
-from .support.transport import call_case
+from .support.st_reconcile import call_reconciled
 from .support.target import (
     DEFAULT_RESOURCE_IDS,
     DEFAULT_SUBTENANT_ID,
@@ -63,8 +64,10 @@ schema = schemathesis.pytest.from_fixture("st_schema_of_operation")
 
 @schema.parametrize()
 def test_operation_keeps_the_contract(case: schemathesis.Case, created: CreatedEntities, target: Target) -> None:
+    if not target.exclusive:
+        created.drop_foreign_parents(case)  # never a child of someone else's entity
     over_one_connection = target.schemathesis_kwargs()
-    response = call_case(case, target.retry, **over_one_connection)
+    response = call_reconciled(case, target, created, **over_one_connection)
     created.record(response)
     case.validate_response(response, transport_kwargs=over_one_connection or None)
 
@@ -135,6 +138,40 @@ def test_updates_and_deletes_only_of_created_entities() -> None:
         assert not created.owns_target_of(operation.Case(path_parameters={"id": "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"}))
     view = _bundled_schema().find_operation_by_label("GET /v2/action/view/{id}")
     assert view is not None and created.owns_target_of(view.Case(path_parameters={"id": "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"}))
+
+
+@pytest.mark.parametrize(
+    ("label", "body", "replaced"),
+    [
+        ("POST /v2/certificate-action/create", {"certificate_id": "mine-certificate", "action_id": "mine-action"}, []),
+        ("POST /v2/certificate-action/create", {"certificate_id": "mine-certificate", "action_id": "foreign"}, ["action_id"]),
+        ("POST /v2/certificate-action/create", {"certificate_id": "foreign", "action_id": "foreign"}, ["certificate_id", "action_id"]),
+        ("POST /v2/certificate-action/create", {"certificate_id": "mine-certificate", "action_id": "not a uuid"}, []),
+        ("POST /v2/action-session/create", {"action_id": "foreign", "data": "{}"}, ["action_id"]),
+        ("POST /v2/action-session/create", {"action_id": 17}, []),
+        ("PUT /v2/certificate-action/update/{id}", {"action_id": "foreign"}, ["action_id"]),
+        ("POST /v2/action/create", {"tenant_id": "foreign", "subtenant_id": "foreign"}, []),
+    ],
+)
+def test_children_only_of_created_entities(label: str, body: dict[str, Any], replaced: list[str]) -> None:
+    """On a shared server a create (or update) never names someone else's entity as its parent (a
+    link or a session under their action changes its counts): such a reference becomes a uuid
+    that names nothing. References that are not uuids name nobody, and reference data (project,
+    office) is not an entity of the API: both stay."""
+    ids = {"mine-certificate": "5b0c7a52-0d3e-4f4a-9b1e-2c3d4e5f6a7b", "mine-action": "3f0e8c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b", "foreign": "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"}
+    created = CreatedEntities()
+    created.add("certificate", ids["mine-certificate"])
+    created.add("action", ids["mine-action"])
+    operation = _bundled_schema().find_operation_by_label(label)
+    assert operation is not None
+    sent = {name: ids.get(value, value) if isinstance(value, str) else value for name, value in body.items()}
+    case = operation.Case(body=dict(sent), path_parameters={"id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"} if "{id}" in label else None)
+    assert created.drop_foreign_parents(case) == replaced
+    for name, value in case.body.items():
+        if name in replaced:
+            assert value not in ids.values() and uuid.UUID(value), f"{name} still names an entity: {value}"
+        else:
+            assert value == sent[name]
 
 
 # ---------------------------------------------------------------- the custom checks catch what they claim to

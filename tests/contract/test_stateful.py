@@ -3,10 +3,11 @@ parent -> child creates (an action's session, a session's date...), with the che
 `schemathesis.toml` and the project's rules (support/st_checks.py) on every step.
 
 Scenarios start at a create and follow the links of its 201 answer, so updates and deletes name
-entities the scenario created. On a non-loopback target (with --allow-writes) a step that would
-update or delete any other id is dropped before it is sent, and every entity the run created is
-deleted at the end; when writes are refused the test is deselected (it cannot start without a
-create).
+entities the scenario created. On a server others use meanwhile (not loopback, or shared by
+pytest-xdist workers) a step that would update or delete any other id is dropped before it is
+sent, a reference to a parent the run did not create becomes a uuid that names nothing
+(`CreatedEntities.drop_foreign_parents`), and every entity the run created is deleted at the end;
+when writes are refused the test is deselected (it cannot start without a create).
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from schemathesis.generation.stateful.state_machine import APIStateMachine
 
 from .support.st_checks import CreatedEntities
 from .support.target import Target
-from .support.transport import call_case
+from .support.st_reconcile import call_reconciled
 
 # Scenarios per run under the quick profile (a profile asking for more gets its own number),
-# shared among SCENARIO_GROUPS tests (one scenario each under quick), so that pytest-xdist workers
-# run them side by side: over a slow network, in one test, they were the longest test of the suite.
+# shared among SCENARIO_GROUPS tests, so that pytest-xdist workers run them side by side: over a
+# slow network, in one test, they were the longest test of the suite.
 QUICK_SCENARIOS = 15
-SCENARIO_GROUPS = 15
+SCENARIO_GROUPS = 5
 
 
 
@@ -81,13 +82,15 @@ def suite_workflow(
             return target.schemathesis_kwargs()  # also what the checks' own requests are sent with
 
         def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
-            return call_case(case, target.retry, **kwargs)  # type: ignore[return-value]
+            # creates carry the run marker; a lost create answer is reconciled (support/st_reconcile.py)
+            return call_reconciled(case, target, created, **kwargs)  # type: ignore[no-any-return]
 
         def before_call(self, case: schemathesis.Case) -> None:
             super().before_call(case)
             if not target.exclusive:
                 # only ids this run created: anything else is not sent
                 hypothesis.assume(created.owns_target_of(case))
+                created.drop_foreign_parents(case)  # never a child of someone else's entity
 
         def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
             super().after_call(response, case)

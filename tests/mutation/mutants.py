@@ -1128,3 +1128,52 @@ class RewrittenSpec:
 def served_spec_differs(monkeypatch: MonkeyPatch) -> None:
     """Legitimate: /openapi.json serves another document with the same `info` (keys reversed, an unknown field next to every `..._id` key, one path fewer)."""
     _add_outer_middleware(monkeypatch, RewrittenSpec)
+
+
+LOST_CREATE_ANSWER_EVERY = 25  # 4% of the creates the mock answered 201
+LOST_ANSWER_BODY = b'{"type":"about:blank","title":"Bad Gateway","status":502,"detail":"upstream answer lost"}'
+
+
+def _is_create(scope: dict) -> bool:
+    return _is_api_path(scope) and scope.get("method") == "POST" and str(scope.get("path", "")).rstrip("/").endswith("/create")
+
+
+class LostCreateAnswers:
+    """The app processes every create; of those it answered 201, every `every`-th answer is
+    replaced by a 502 (counted, so a run is the same run), as from a gateway whose upstream
+    connection broke after the server had stored the entity."""
+
+    def __init__(self, app: ASGIApp, tokens: tuple[str, ...] = (), every: int = LOST_CREATE_ANSWER_EVERY) -> None:
+        self.app, self.every, self.counter = app, every, itertools.count(1)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if not _is_create(scope):
+            await self.app(scope, receive, send)
+            return
+        lost = False
+
+        async def answer(message: dict) -> None:
+            nonlocal lost
+            if message["type"] == "http.response.start":
+                lost = message.get("status") == 201 and next(self.counter) % self.every == 0
+                if lost:
+                    message = {**message, "status": 502, "headers": [
+                        (b"content-type", b"application/problem+json"), (b"content-length", str(len(LOST_ANSWER_BODY)).encode()),
+                    ]}
+            elif message["type"] == "http.response.body" and lost:
+                if message.get("more_body"):
+                    return  # the stored entity's body never reaches the client
+                message = {"type": "http.response.body", "body": LOST_ANSWER_BODY}
+            await send(message)
+
+        await self.app(scope, receive, answer)
+
+
+def add_lost_create_answers(monkeypatch: MonkeyPatch, every: int = LOST_CREATE_ANSWER_EVERY) -> None:
+    _add_outer_middleware(monkeypatch, LostCreateAnswers, every=every)
+
+
+@legitimate
+def created_answers_lost_502(monkeypatch: MonkeyPatch) -> None:
+    """Legitimate: a gateway answers 502 for every 25th create the server stored (201): processed, its answer lost."""
+    add_lost_create_answers(monkeypatch)

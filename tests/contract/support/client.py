@@ -76,6 +76,39 @@ def is_uuid(text: str) -> bool:
     return True
 
 
+def marker_filter(segment: str, marker: str, sent: Mapping[str, Any]) -> dict[str, Any]:
+    """An index filter that finds what a create of `sent` made: its marker, or (certificate-action,
+    which has no text field, or a body without the marker) its first parent."""
+    resource = BY_SEGMENT[segment]
+    name = resource.marker_field
+    if resource.marker_placement is MarkerPlacement.PREFIX and name:
+        return {name: marker}
+    if resource.marker_placement is MarkerPlacement.JSON and name in sent:
+        # JSON text is searched as free text (the marker as a JSON string is a substring of
+        # it); an object field matches the objects that hold the given keys
+        return {name: json.dumps(marker) if spec_view.is_json_text(segment, name) else {MARKER_JSON_KEY: marker}}
+    return parent_filter(segment, sent)
+
+
+def parent_filter(segment: str, sent: Mapping[str, Any]) -> dict[str, Any]:
+    """An index filter on the first parent that `sent` names (empty when it names none)."""
+    return {name: sent[name] for name, _ in BY_SEGMENT[segment].parents[:1] if name in sent}
+
+
+def unknown_matches(
+    segment: str, items: Sequence[Mapping[str, Any]], sent: Mapping[str, Any], known: Callable[[str, str], bool]
+) -> list[dict[str, Any]]:
+    """The items that `known(segment, id)` does not know and whose reference ids (`..._id`) equal
+    those of `sent` (ids compared without regard to case)."""
+    id_field = BY_SEGMENT[segment].id_field
+    wanted = {name: value for name, value in sent.items() if name.endswith("_id")}
+    return [
+        dict(item) for item in items
+        if not known(segment, str(item.get(id_field, "")))
+        and all(name not in item or str(item[name]).lower() == str(value).lower() for name, value in wanted.items())
+    ]
+
+
 @dataclass
 class Scope:
     marker: str
@@ -221,17 +254,22 @@ class ApiClient:
         return answer
 
     def _marker_filter(self, segment: str, sent: Mapping[str, Any]) -> dict[str, Any]:
-        """An index filter that finds what this create made: its marker, or (certificate-action,
-        which has no text field) its certificate."""
-        resource = BY_SEGMENT[segment]
-        if resource.marker_placement is MarkerPlacement.PREFIX and resource.marker_field:
-            return {resource.marker_field: self.marker}
-        if resource.marker_placement is MarkerPlacement.JSON and resource.marker_field in sent:
-            name = resource.marker_field
-            # JSON text is searched as free text (the marker as a JSON string is a substring of
-            # it); an object field matches the objects that hold the given keys
-            return {name: json.dumps(self.marker) if spec_view.is_json_text(segment, name) else {MARKER_JSON_KEY: self.marker}}
-        return {name: sent[name] for name, _ in resource.parents[:1] if name in sent}
+        return marker_filter(segment, self.marker, sent)
+
+    def unknown_matches(
+        self, segment: str, sent: Mapping[str, Any], filter_: Mapping[str, Any], known: Callable[[str, str], bool]
+    ) -> list[dict[str, Any]]:
+        """The entities an index query with `filter_` finds that `known` does not know and whose
+        reference ids are those `sent` names: what a create whose answer was lost may have made."""
+        items, _ = self.index_all(segment, filter_)
+        return unknown_matches(segment, items, sent, known)
+
+    def answer_from_view(self, segment: str, entity_id: str) -> Answer:
+        """A 201 answer of the create that made this entity, built from its view (the real answer
+        was lost)."""
+        view = self.view(segment, entity_id)
+        rules.success_status(view.exchange, 200)
+        return Answer(dataclasses.replace(view.exchange, status=201, label=f"create {segment} (answer lost; reconciled from its view)"))
 
     def reconcile(self, segment: str, sent: Mapping[str, Any]) -> Answer | None:
         """After a lost create answer: the entity it made (an answer built from its view, status
@@ -240,23 +278,14 @@ class ApiClient:
         Clients send one create at a time, so an entity that carries this scope's marker and that
         the run does not know yet is the one that create made."""
         id_field = BY_SEGMENT[segment].id_field
-        wanted = {name: value for name, value in sent.items() if name.endswith("_id")}
-        items, _ = self.index_all(segment, self._marker_filter(segment, sent))
-        new = [
-            item for item in items
-            if not self.owns(segment, str(item.get(id_field, "")))
-            and all(name not in item or str(item[name]).lower() == str(value).lower() for name, value in wanted.items())
-        ]
+        new = self.unknown_matches(segment, sent, self._marker_filter(segment, sent), self.owns)
         for item in new:
             self._record(segment, str(item[id_field]).lower())
         if not new:
             return None
         if len(new) > 1:
             raise ReconcileError(f"a lost create of {segment} was looked for by marker {self.marker}: {len(new)} new entities ({[i[id_field] for i in new]}); all recorded for cleanup")
-        view = self.view(segment, str(new[0][id_field]))
-        rules.success_status(view.exchange, 200)
-        exchange = dataclasses.replace(view.exchange, status=201, label=f"create {segment} (answer lost; reconciled from its view)")
-        return Answer(exchange)
+        return self.answer_from_view(segment, str(new[0][id_field]))
 
     def _record(self, segment: str, entity_id: str) -> None:
         self._owned[entity_id] = segment

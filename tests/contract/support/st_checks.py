@@ -32,6 +32,7 @@ import functools
 import json
 import re
 import tomllib
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,9 @@ from urllib.parse import urlsplit
 import schemathesis
 
 from . import rules
+from .client import is_uuid, new_run_id
 from .exchange import Exchange, from_schemathesis
+from .resources import BY_SEGMENT
 from .target import AuthMode, Target
 from .transport import counted_asgi
 
@@ -288,9 +291,20 @@ def load_schema(target: Target, config: schemathesis.Config, operation: tuple[st
 @dataclass
 class CreatedEntities:
     """What a run created (read from the 201 answers of creates), so that against a shared server
-    it updates and deletes only its own entities, and deletes them all at the end."""
+    it updates and deletes only its own entities, and deletes them all at the end.
 
-    ids: dict[str, str] = field(default_factory=dict)  # id -> segment, in creation order
+    `marker`: the run marker its creates carry (`st_reconcile.mark_case`), by which a create whose
+    answer was lost is looked for."""
+
+    # (segment, id) in creation order (a dict as an ordered set). Keyed by both: a create may
+    # name its own id, and Schemathesis sends the same generated uuid to several resources.
+    keys: dict[tuple[str, str], None] = field(default_factory=dict)
+    marker: str = field(default_factory=lambda: new_run_id() + "st")
+
+    @property
+    def ids(self) -> dict[str, str]:
+        """id -> segment of what the run created."""
+        return {entity_id: segment for segment, entity_id in self.keys}
 
     def record(self, response: Any) -> None:
         match = CREATE_PATH.match(urlsplit(str(response.request.url)).path)
@@ -303,21 +317,46 @@ class CreatedEntities:
         segment = match["segment"]
         entity_id = body.get(segment.replace("-", "_") + "_id") if isinstance(body, dict) else None
         if isinstance(entity_id, str):
-            self.ids[entity_id.lower()] = segment
+            self.add(segment, entity_id)
+
+    def add(self, segment: str, entity_id: str) -> None:
+        self.keys[(segment, entity_id.lower())] = None
+
+    def knows(self, segment: str, entity_id: str) -> bool:
+        return (segment, entity_id.lower()) in self.keys
 
     def owns_target_of(self, case: Any) -> bool:
         """Whether an update or delete names an entity of this run (any other operation: True)."""
         parts = case.operation.path.split("/")  # "", "v2", segment, verb[, "{id}"]
         if len(parts) < 4 or parts[3] not in DESTRUCTIVE_VERBS:
             return True
-        return str((case.path_parameters or {}).get("id", "")).lower() in self.ids
+        return self.knows(parts[2], str((case.path_parameters or {}).get("id", "")))
+
+    def drop_foreign_parents(self, case: Any) -> list[str]:
+        """On a server others use: a create or update that names, as a parent, an entity this run
+        did not create (an id from the spec's examples, or one seen in an answer) would hang
+        something under someone else's entity, whose counts, statuses and expiry dates then
+        change. Each such reference becomes a uuid that names nothing (derived from the run's
+        marker), so the case still tests the answer to a missing parent. References that are not
+        uuids name nobody and stay. Returns the fields replaced."""
+        parts = case.operation.path.split("/")  # "", "v2", segment, verb[, "{id}"]
+        resource = BY_SEGMENT.get(parts[2]) if len(parts) > 3 else None
+        if resource is None or parts[3] not in ("create", "update") or not isinstance(case.body, dict):
+            return []
+        replaced = []
+        for reference, parent in resource.parents:
+            value = case.body.get(reference)
+            if isinstance(value, str) and is_uuid(value) and not self.knows(parent, value):
+                case.body[reference] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.marker}/{parent}/{value}"))
+                replaced.append(reference)
+        return replaced
 
     def cleanup(self, target: Target) -> list[str]:
         """Delete (force=true) what the run created, newest first; returns what could not be."""
         stayed = []
-        for entity_id, segment in reversed(list(self.ids.items())):
+        for segment, entity_id in reversed(list(self.keys)):
             answer = target.request("DELETE", f"/v2/{segment}/delete/{entity_id}", params={"force": "true"})
             if answer.status_code not in (204, 404):
                 stayed.append(f"{segment} {entity_id}: {answer.status_code}")
-        self.ids.clear()
+        self.keys.clear()
         return stayed

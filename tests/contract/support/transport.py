@@ -14,7 +14,8 @@ What may be sent again:
 - `502`, `504`, a connection dropped or a read that timed out may come after the server processed
   the request: reads (GET, index), updates (a PUT of the same body) and deletes are sent again; a
   create is not (it would create twice) and raises `AnswerLost`, which the client reconciles by
-  searching for its run marker (`client.ApiClient.create`).
+  searching for its run marker (`client.ApiClient.create`; for Schemathesis cases,
+  `st_reconcile.call_reconciled`).
 """
 
 from __future__ import annotations
