@@ -4,9 +4,11 @@
 #
 #   ci/pipeline.sh setup          fresh virtual environment, project installed as the README says
 #   ci/pipeline.sh lint           lint and validate the spec (Redocly CLI + openapi-spec-validator)
-#   ci/pipeline.sh test           the README's test command: the whole suite, contract suite in-process
-#   ci/pipeline.sh contract-http  start the mock on a free loopback port; run the contract suite and
-#                                 the Schemathesis command line against it over HTTP; stop it
+#   ci/pipeline.sh test           the README's test command: the whole suite, contract suite in-process,
+#                                 openapi-core judging the mock's HTTP tests, two pytest-xdist workers
+#   ci/pipeline.sh contract-http  start the mock on a free loopback port; run the contract suite (two
+#                                 workers, then the whole-data-set tests) and the Schemathesis
+#                                 command line against it over HTTP; stop it
 #   ci/pipeline.sh conformance    the contract suite against $CONTRACT_TARGET_URL (read-only unless
 #                                 CONTRACT_ALLOW_WRITES=1)
 #   ci/pipeline.sh fuzz           start the mock; the stock Schemathesis command line (no project
@@ -21,9 +23,9 @@
 #   ci/pipeline.sh browser        Debian's chromium (apt-get, when missing) and the browser extra
 #                                 (Playwright's Python package); tests/browser --run-browser,
 #                                 screenshots into $REPORTS/screenshots
-#   ci/pipeline.sh tools          the stock tools as their users run them: tests/tools (stock `st`,
-#                                 openapi-core, a generated client), the mock's HTTP tests judged
-#                                 by openapi-core, the contract suite through Prism's proxy
+#   ci/pipeline.sh tools          the stock tools' pinned versions; the contract suite through
+#                                 Prism's validating proxy (tests/tools and openapi-core's
+#                                 judgement of the mock's HTTP tests run in the test step)
 #   ci/pipeline.sh all            setup, lint, test, contract-http, contract-random, fuzz, browser, tools
 #                                 (what .ci/run does)
 #
@@ -68,9 +70,22 @@ PY
 }
 
 run_tests() {
-  step "test: the whole suite (unit, spec, mock over HTTP, contract suite in-process)"
-  # The README's test command, with a JUnit report.
-  "$PY" -m pytest --junitxml="$REPORTS/junit.xml"
+  step "test: the whole suite (unit, spec, mock over HTTP judged by openapi-core, contract suite in-process, stock tools)"
+  # The README's test command (two pytest-xdist workers), with a JUnit report.
+  "$PY" -m pytest -n 2 --junitxml="$REPORTS/junit.xml"
+}
+
+# The contract suite against a server over HTTP, as the README runs it there: pytest-xdist
+# workers, then the tests that compare reads of whole data sets on their own (they are
+# deselected while other workers write). Extra pytest arguments after the URL and report name.
+contract_suite_over_http() {
+  local url="$1" report="$2" status=0
+  shift 2
+  "$PY" -m pytest tests/contract --target-url "$url" --token mock-token -n 2 --dist worksteal \
+    --junitxml="$REPORTS/$report.xml" "$@" || status=$?
+  "$PY" -m pytest tests/contract --target-url "$url" --token mock-token -n 2 -m whole_dataset \
+    --junitxml="$REPORTS/$report-whole-dataset.xml" "$@" || status=$?
+  return "$status"
 }
 
 start_mock() {
@@ -97,8 +112,7 @@ contract_http() {
   start_mock
   local status=0
   step "contract-http: the contract suite over HTTP against $MOCK_URL"
-  "$PY" -m pytest tests/contract --target-url "$MOCK_URL" --token mock-token \
-    --junitxml="$REPORTS/contract-http.xml" || status=$?
+  contract_suite_over_http "$MOCK_URL" contract-http || status=$?
   step "contract-http: Schemathesis command line against $MOCK_URL (schemathesis.toml; the contract is our bundle)"
   CONTRACT_TOKEN=mock-token SCHEMATHESIS_HOOKS=tests.contract.support.st_checks \
     "$VENV/bin/st" run openapi/openapi.bundled.json --url "$MOCK_URL" --report junit --report-dir "$REPORTS/schemathesis" || status=$?
@@ -215,9 +229,8 @@ tools() {
     npm install --prefix "$ROOT/.ci/tools" --no-audit --no-fund --save-exact "@stoplight/prism-cli@$PRISM_VERSION"
   fi
   local status=0
-  # tests/tools (stock st, openapi-core, a generated client) run in the `test` step already.
-  step "tools: the mock's HTTP tests, every exchange judged by openapi-core"
-  "$PY" -m pytest tests/mock --openapi-core --junitxml="$REPORTS/tools-openapi-core.xml" || status=$?
+  # tests/tools (stock st, openapi-core, a generated client) run in the `test` step already, and
+  # there openapi-core judges every exchange of the mock's HTTP tests (tests/mock).
   step "tools: the contract suite through Prism's validating proxy in front of the mock"
   start_mock
   local prism_pid recorder_pid port prism_url recorder_url violations="$REPORTS/prism-violations.jsonl"
@@ -237,8 +250,7 @@ tools() {
   # The suite's verdict on the mock is the contract-http step's; through Prism some of its probes
   # are answered by Prism itself (a body that is not JSON, bodies it cannot forward), so here
   # only Prism's verdict on the mock's answers counts: any `sl-violations` about an answer.
-  "$PY" -m pytest tests/contract --target-url "$recorder_url" --token mock-token \
-    --junitxml="$REPORTS/contract-prism.xml" || echo "(contract suite through Prism: see $REPORTS/contract-prism.xml)"
+  contract_suite_over_http "$recorder_url" contract-prism || echo "(contract suite through Prism: see $REPORTS/contract-prism*.xml)"
   "$PY" tests/tools/violations_recorder.py --check "$violations" || status=$?
   kill "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
   wait "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
@@ -256,7 +268,7 @@ contract_random() {
     seed="$("$PY" -c 'import secrets; print(secrets.randbelow(2**31))')"
     echo "round $round: --hypothesis-seed $seed (repeat a failure with the same seed)"
     "$PY" -m pytest tests/contract/test_schemathesis.py tests/contract/test_stateful.py tests/contract/test_edge_values.py \
-      -x -q -p no:cacheprovider --hypothesis-profile randomized --hypothesis-seed "$seed" \
+      -n 2 -x -q -p no:cacheprovider --hypothesis-profile randomized --hypothesis-seed "$seed" \
       --junitxml="$REPORTS/contract-random-$round.xml"
   done
   echo "contract-random: $round rounds in $(( $(date +%s) - started ))s"

@@ -77,7 +77,7 @@ def test_pipeline_installs_and_tests_as_the_readme_says() -> None:
     readme = readme_test_command()
     script = PIPELINE.read_text()
     assert 'pip install ".[test]"' in readme and '"$VENV/bin/pip" install --quiet ".[test]"' in script
-    assert "-m pytest" in readme and '"$PY" -m pytest --junitxml' in script
+    assert "-m pytest -n 2" in readme and '"$PY" -m pytest -n 2 --junitxml' in script
 
 
 def test_scripts_the_pipeline_calls_exist() -> None:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mockhttp import RunningMock, start_mock
-from openapi_core_check import openapi_core_validated, pytest_addoption  # noqa: F401  (--openapi-core)
+from openapi_core_check import openapi_core_validated, pytest_addoption  # noqa: F401  (openapi-core judges every exchange; --no-openapi-core)
 from mockworld import SEGMENTS, SMALL_WORLD, TODAY, World, spec
 
 

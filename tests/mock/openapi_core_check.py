@@ -1,8 +1,8 @@
 """openapi-core, a stock validator, judging HTTP exchanges with the mock against the spec the
 mock serves (docs/DECISIONS.md, "Reading the spec with stock tools").
 
-`pytest tests/mock --openapi-core` records every exchange of the mock's HTTP tests (the
-event hook of `RunningMock.client`) and fails a test whose exchanges openapi-core rejects:
+Every run of the mock's HTTP tests (unless `--no-openapi-core`) records each of their exchanges
+(the event hook of `RunningMock.client`) and fails a test whose exchanges openapi-core rejects:
 every answer must match its operation, status, headers and schema; every request the mock took
 as well-formed (answered 2xx, 404 or 422) must match the spec too. Requests the mock refused
 (400, 401, 415) are bad on purpose and only their answers are judged, as are requests whose
@@ -160,13 +160,13 @@ def _describe(error: BaseException) -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--openapi-core", action="store_true",
-                     help="validate every exchange of the mock's HTTP tests with openapi-core")
+    parser.addoption("--no-openapi-core", action="store_true",
+                     help="do not have openapi-core judge every exchange of the mock's HTTP tests (it does by default)")
 
 
 @pytest.fixture(autouse=True)
 def openapi_core_validated(request: pytest.FixtureRequest) -> Iterator[None]:
-    if not request.config.getoption("--openapi-core"):
+    if request.config.getoption("--no-openapi-core"):
         yield
         return
     recorded: list[httpx.Response] = []

@@ -1,7 +1,7 @@
 """openapi-core (stock, with only a JSON reader for `application/problem+json`) judges real
 exchanges with the mock: every resource's view, index, create, update and delete, and the
 answers 400, 401, 404, 422 and the delete preview. The mock's whole HTTP test suite runs under
-the same judge with `pytest tests/mock --openapi-core` (CI step `tools`)."""
+the same judge in every run (tests/mock/openapi_core_check.py; `--no-openapi-core` turns it off)."""
 
 from __future__ import annotations
 
