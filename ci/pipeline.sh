@@ -240,7 +240,7 @@ tools() {
   "$PRISM" proxy "$REPORTS/openapi.json" "$MOCK_URL" --host 127.0.0.1 --port "$port" >"$REPORTS/prism.log" 2>&1 &
   prism_pid=$!
   rm -f "$violations"
-  "$PY" tests/tools/violations_recorder.py --upstream "http://127.0.0.1:$port" --record "$violations" \
+  "$PY" tests/tools/violations_recorder.py --upstream "http://127.0.0.1:$port" --record "$violations" --bypass "$MOCK_URL" \
     >"$REPORTS/recorder.log" 2>&1 &
   recorder_pid=$!
   trap 'kill "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true' EXIT
@@ -252,6 +252,11 @@ tools() {
   # only Prism's verdict on the mock's answers counts: any `sl-violations` about an answer.
   contract_suite_over_http "$recorder_url" contract-prism || echo "(contract suite through Prism: see $REPORTS/contract-prism*.xml)"
   "$PY" tests/tools/violations_recorder.py --check "$violations" || status=$?
+  if ! kill -0 "$prism_pid" 2>/dev/null; then
+    # a Prism that stopped judged only part of the run: not a pass
+    echo "tools: Prism exited during the contract suite; its log: $REPORTS/prism.log" >&2
+    status=1
+  fi
   kill "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
   wait "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
   trap - EXIT
