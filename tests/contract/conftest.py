@@ -12,6 +12,8 @@ import pytest
 
 import schemathesis
 
+from .support import client as client_module
+from .support import transport
 from .support.client import ApiClient, CleanupError, new_run_id
 from .support.drift import fetch_report
 from .support.plugin import DRIFT_REPORTS, options_from_config
@@ -71,3 +73,12 @@ def created(target: Target) -> Iterator[CreatedEntities]:
     yield entities
     stayed = [] if target.in_process else entities.cleanup(target)
     assert not stayed, f"entities created by this run that could not be deleted: {stayed}"
+
+
+@pytest.fixture
+def ledger(monkeypatch: pytest.MonkeyPatch) -> transport.RequestLedger:
+    """A request ledger of the test's own: the run's totals and warnings stay the target's."""
+    own = transport.RequestLedger()
+    monkeypatch.setattr(transport, "LEDGER", own)
+    monkeypatch.setattr(client_module, "REQUEST_LEDGER", own)
+    return own

@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from mock_server.spec import load_spec
 from schemathesis import GenerationMode
 
-from .support import client as client_module
 from .support import spec_view, st_reconcile, transport
 from .support.client import ApiClient, ReconcileError
 from .support.oracle import World
@@ -147,15 +146,6 @@ def test_json_text_gets_the_marker_and_keeps_its_text(data: str | None, marked: 
 
 
 # ---------------------------------------------------------------- a lost answer, against the target
-
-
-@pytest.fixture
-def ledger(monkeypatch: pytest.MonkeyPatch) -> Iterator[transport.RequestLedger]:
-    """A ledger of these tests' own: the run's warnings stay the target's."""
-    ledger = transport.RequestLedger()
-    monkeypatch.setattr(transport, "LEDGER", ledger)
-    monkeypatch.setattr(client_module, "REQUEST_LEDGER", ledger)
-    yield ledger
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from .support import client as client_module
 from .support import transport
 from .support.client import ApiClient
 from .support.drift import compare, report, resolve_local_refs
@@ -28,15 +26,6 @@ from .support.target import Target
 from .support.transport import AnswerLost, RetryPolicy, TargetUnavailable, retry_after_seconds, send_with_retries
 
 FAST = RetryPolicy(attempts=4, backoff=0.01, max_wait=5.0, budget=60.0)
-
-
-@pytest.fixture
-def ledger(monkeypatch: pytest.MonkeyPatch) -> Iterator[transport.RequestLedger]:
-    """These tests count on a ledger of their own: the run's totals and warnings stay the target's."""
-    ledger = transport.RequestLedger()
-    monkeypatch.setattr(transport, "LEDGER", ledger)
-    monkeypatch.setattr(client_module, "REQUEST_LEDGER", ledger)
-    yield ledger
 
 
 class Script:

@@ -22,13 +22,6 @@ from .support.transport import call_case
 VIEW = ("get", "/v2/action/view/{id}")
 
 
-@pytest.fixture
-def ledger(monkeypatch: pytest.MonkeyPatch) -> transport.RequestLedger:
-    fresh = transport.RequestLedger()
-    monkeypatch.setattr(transport, "LEDGER", fresh)
-    return fresh
-
-
 @pytest.fixture(params=["over HTTP", "in-process"])
 def fresh_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Iterator[Target]:
     options: TargetOptions = options_from_config(pytestconfig)
