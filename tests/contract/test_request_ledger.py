@@ -20,6 +20,7 @@ from .support.target import Target, TargetOptions, open_target
 from .support.transport import call_case
 
 VIEW = ("get", "/v2/action/view/{id}")
+pytestmark = pytest.mark.suite_self_test  # on mocks of its own: no verdict on the target
 
 
 @pytest.fixture(params=["over HTTP", "in-process"])

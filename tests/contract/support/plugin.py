@@ -38,6 +38,7 @@ CONTRACT_DIR = Path(__file__).resolve().parents[1]
 WRITES_MARKER = "writes"
 FOREIGN_OFFICE_MARKER = "needs_foreign_office"
 WHOLE_DATASET_MARKER = "whole_dataset"
+SELF_TEST_MARKER = "suite_self_test"
 PROFILE_ENV = "CONTRACT_PROFILE"
 DEFAULT_PROFILE = "quick"
 _HEALTH_CHECKS_OFF = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
@@ -126,7 +127,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{WHOLE_DATASET_MARKER}: compares reads of every entity of a kind, so nobody may write meanwhile "
-        "(deselected when pytest-xdist workers share one server: run them with -m whole_dataset, without -n)",
+        "(deselected when other tests share the session with pytest-xdist workers: run them with -m whole_dataset)",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{SELF_TEST_MARKER}: tests the suite's own machinery on a mock of its own, not the target "
+        "(left out of the mutation runs, which judge the suite's verdict on faulty servers)",
     )
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile(os.environ.get(PROFILE_ENV, DEFAULT_PROFILE))
