@@ -22,32 +22,14 @@ sys.path.insert(0, str(REPO / "tests" / "mock"))  # mockhttp, mockworld: the moc
 
 from mockhttp import RunningMock, start_mock  # noqa: E402
 from mockworld import SMALL_WORLD, TODAY  # noqa: E402
+from opt_in import opt_in  # noqa: E402
 
-MARKER = "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-DESELECTED_KEY = pytest.StashKey[int]()
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{MARKER}: drives headless Chromium (deselected unless --run-browser)")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-browser", default=False):
-        return
-    deselected = [item for item in items if item.get_closest_marker(MARKER) is not None]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if item.get_closest_marker(MARKER) is None]
-        config.stash[DESELECTED_KEY] = len(deselected)
-
-
-def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
-    count = config.stash.get(DESELECTED_KEY, 0)
-    if not count:
-        return None
-    return (f"browser: {count} tests deselected (they need Chromium and Playwright); "
-            "run them with: .venv/bin/python -m pytest tests/browser --run-browser")
+pytest_configure, pytest_collection_modifyitems, pytest_report_collectionfinish = opt_in(
+    "browser", "--run-browser", "drives headless Chromium", "they need Chromium and Playwright",
+    ".venv/bin/python -m pytest tests/browser --run-browser",
+)
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +69,5 @@ def page(chromium: Any) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def mock() -> Iterator[RunningMock]:
     """The mock serving the small world, `--today 2026-06-15`, with its default CORS."""
-    started = start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD)
-    try:
+    with start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD) as started:
         yield started
-    finally:
-        started.stop()
