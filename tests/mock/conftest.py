@@ -21,11 +21,8 @@ def world() -> World:
 @pytest.fixture(scope="session")
 def small_mock() -> Iterator[RunningMock]:
     """The mock serving the small world, `--today 2026-06-15`, for the whole session."""
-    mock = start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD)
-    try:
+    with start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD) as mock:
         yield mock
-    finally:
-        mock.stop()
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,12 @@ class RunningMock:
         return httpx.Client(base_url=self.url, headers=headers, timeout=15.0, trust_env=False,
                             event_hooks={"response": [_record]})
 
+    def __enter__(self) -> RunningMock:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -310,11 +310,8 @@ RELATIVE_CERTIFICATE = "8b000000-0000-4000-8000-000000000001"
 def relative_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
     seed = tmp_path_factory.mktemp("seed") / "relative.yaml"
     seed.write_text(yaml.safe_dump(_relative_seed()), encoding="utf-8")
-    mock = start_mock(today=TODAY.isoformat(), seed=seed)
-    try:
+    with start_mock(today=TODAY.isoformat(), seed=seed) as mock:
         yield mock
-    finally:
-        mock.stop()
 
 
 @pytest.fixture
@@ -443,11 +440,8 @@ CONTROL_TOKEN = "control-s3cret"
 
 @pytest.fixture(scope="module")
 def guarded_mock() -> Iterator[RunningMock]:
-    mock = start_mock(today=TODAY.isoformat(), control_token=CONTROL_TOKEN)
-    try:
+    with start_mock(today=TODAY.isoformat(), control_token=CONTROL_TOKEN) as mock:
         yield mock
-    finally:
-        mock.stop()
 
 
 @pytest.mark.parametrize(("method", "path"), [

@@ -17,11 +17,8 @@ TOKEN_URL = "/realms/4hse/protocol/openid-connect/token"
 
 
 def _started(*extra: str) -> Iterator[RunningMock]:
-    mock = start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD, extra=extra)
-    try:
+    with start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD, extra=extra) as mock:
         yield mock
-    finally:
-        mock.stop()
 
 
 @pytest.fixture(scope="module")

@@ -294,11 +294,8 @@ def test_a_401_carries_www_authenticate(anonymous: httpx.Client, credentials: di
 @pytest.fixture(scope="module")
 def logging_mock() -> Iterator[RunningMock]:
     """The mock at log level info (4xx are logged there), for the size of its log lines."""
-    mock = start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD, extra=("--log-level", "info"))
-    try:
+    with start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD, extra=("--log-level", "info")) as mock:
         yield mock
-    finally:
-        mock.stop()
 
 
 @pytest.mark.parametrize("filter_", [{"name": "x" * 2_000_000}, {"action_id": "y" * 2_000_000},

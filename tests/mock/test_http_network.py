@@ -33,11 +33,8 @@ PROBABILITY = 0.3
 
 @pytest.fixture(scope="module")
 def network_mock() -> Iterator[RunningMock]:
-    mock = start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD, extra=("--fault-seed", "1234"))
-    try:
+    with start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD, extra=("--fault-seed", "1234")) as mock:
         yield mock
-    finally:
-        mock.stop()
 
 
 @pytest.fixture

@@ -577,11 +577,8 @@ class MockStateMachine(RuleBasedStateMachine):
 @pytest.fixture(scope="module")
 def seeded_mock() -> Iterator[RunningMock]:
     """One mock with the default seed for the module; each example resets it."""
-    mock = start_mock(today=START_TODAY)
-    try:
+    with start_mock(today=START_TODAY) as mock:
         yield mock
-    finally:
-        mock.stop()
 
 
 def test_random_calls_never_break_the_mock_and_refused_calls_change_nothing(seeded_mock: RunningMock) -> None:

@@ -20,11 +20,8 @@ HEADER = "X-Mock-Workspace"
 @pytest.fixture(scope="module")
 def mock() -> Iterator[RunningMock]:
     """A mock of its own: these tests create and drop workspaces."""
-    started = start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD)
-    try:
+    with start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD) as started:
         yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture

@@ -19,8 +19,5 @@ TODAY = "2026-06-15"
 @pytest.fixture(scope="module")
 def seeded_mock() -> Iterator[RunningMock]:
     """The mock with its default seed, for one test module (the tools write to it freely)."""
-    mock = start_mock(today=TODAY)
-    try:
+    with start_mock(today=TODAY) as mock:
         yield mock
-    finally:
-        mock.stop()
