@@ -16,6 +16,7 @@ from .support import client as client_module
 from .support import transport
 from .support.client import ApiClient, CleanupError, new_run_id
 from .support.drift import fetch_report
+from .support.preflight import ConfigurationError, check_target
 from .support.plugin import DRIFT_REPORTS, options_from_config
 from .support.plugin import pytest_runtest_protocol  # noqa: F401  (a hook of this folder's tests: costs per module)
 from .support.st_checks import CreatedEntities, load_schema, suite_config
@@ -39,6 +40,12 @@ def run_id() -> str:
 @pytest.fixture(scope=target_scope)
 def target(target_options: TargetOptions) -> Iterator[Target]:
     opened = open_target(target_options)
+    if not opened.in_process:
+        try:
+            check_target(opened)  # a wrong URL or token stops the run before any rule is judged
+        except ConfigurationError:
+            opened.close()
+            raise
     if not DRIFT_REPORTS:
         from mock_server.spec import load_spec
 

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import rules, spec_view
+from . import preflight, rules, spec_view
 from .exchange import Exchange, from_httpx
 from .resources import BY_SEGMENT, MARKER_JSON_KEY, MarkerPlacement
 from .target import AuthMode, Target
@@ -203,6 +203,9 @@ class ApiClient:
         response = self.target.request(method, path, json=json_body, content=content, params=params, auth=auth, token=token)
         exchange = from_httpx(response, label=label)
         self.recent.append(exchange)
+        if exchange.status == 401 and token is None and auth in (None, self.target.auth_mode):
+            # the configured token in the configured form: the token is wrong, not the server
+            raise preflight.token_refused(self.target, f"{method} {path}", exchange.status)
         rules.no_server_error(exchange)
         return Answer(exchange)
 
