@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -166,3 +167,47 @@ def test_a_401_to_the_configured_token_is_a_configuration_error_and_wrong_tokens
             assert api.index("action", {}, token="wrong").status == 401
         finally:
             target.close()
+
+
+# ---------------------------------------------------------------- --keep-data
+
+UPDATE_NOT_STORED = _mock_with("from tests.mutation.mutants import CATALOGUE\nCATALOGUE['update_answers_description_not_stored'].apply(patch)")
+UPDATE_TEST = "tests/contract/test_semantic_rules.py::test_each_field_an_update_sends_is_stored[action]"
+REPRODUCE_GET = re.compile(r"Reproduce: (curl .* -X GET .*)$", re.MULTILINE)
+KEEP_COMMAND = re.compile(r"^  (\.venv/bin/python -m tests\.contract\.support\.kept (\S+) --token \"\$CONTRACT_TOKEN\")$", re.MULTILINE)
+
+
+def _send_curl_line(line: str, token: str) -> httpx.Response:
+    """The request a printed curl line makes, with $TOKEN as the shell would expand it."""
+    words = shlex.split(line.replace("$TOKEN", token))
+    method, url = words[words.index("-X") + 1], words[words.index("-X") + 2]
+    headers = dict(words[i + 1].split(": ", 1) for i, word in enumerate(words) if word == "-H")
+    return httpx.request(method, url, headers=headers, trust_env=False, timeout=15.0)
+
+
+def _run_entities(control: httpx.Client, marker: str) -> list[str]:
+    state = control.get("/__mock/state").json()
+    return [json.dumps(row) for rows in state["entities"].values() for row in rows if marker in json.dumps(row)]
+
+
+def test_keep_data_leaves_what_a_failure_repeats_and_says_how_to_delete_it() -> None:
+    """A server that answers an update's description without storing it: the failure's curl
+    line (a view of the action) answers 200 after the run, the summary counts what stayed, and
+    the printed command deletes it."""
+    with _start_mock(entry=("-c", UPDATE_NOT_STORED)) as mock:
+        run = _run_suite(UPDATE_TEST, "--target-url", mock.url, "--keep-data")
+        output = run.stdout + run.stderr
+        assert run.returncode == 1 and "BROKE update_is_stored" in output, output[-4000:]
+        view = _send_curl_line(REPRODUCE_GET.findall(output)[-1], mock_token())
+        assert view.status_code == 200, view.text
+        kept = output.split("contract data kept (--keep-data)", 1)[1]
+        marker = re.search(r"\(run markers (ct[0-9a-f]{8})\)", kept)
+        command = KEEP_COMMAND.search(kept)
+        assert marker and command, kept[:2000]
+        with mock.client() as control:
+            stayed = _run_entities(control, marker[1])
+            assert stayed and f"  action: {len(stayed)}\n" in kept, (stayed, kept[:2000])
+            deleted = subprocess.run(shlex.split(command[1].replace('"$CONTRACT_TOKEN"', mock_token())), cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+            (REPO_ROOT / command[2]).unlink()
+            assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+            assert _run_entities(control, marker[1]) == []

@@ -116,9 +116,10 @@ class Scope:
 
 
 class ApiClient:
-    def __init__(self, target: Target, run_id: str) -> None:
+    def __init__(self, target: Target, run_id: str, *, keep_data: bool = False) -> None:
         self.target = target
         self.run_id = run_id
+        self.keep_data = keep_data  # nothing is deleted at the end of a scope (the caller keeps the rest too)
         self.recent: deque[Exchange] = deque(maxlen=30)
         self._owned: dict[str, str] = {}  # id -> segment, created (or minted absent) by this run
         self._created: list[tuple[str, str]] = []
@@ -135,7 +136,8 @@ class ApiClient:
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[Scope]:
-        """Entities created inside get a marker of their own and are deleted on exit."""
+        """Entities created inside get a marker of their own and are deleted on exit (kept with
+        --keep-data, so that the curl lines of a failure inside repeat it after the run)."""
         self._scope_count += 1
         scope = Scope(marker=f"{self.run_id}s{self._scope_count:04d}")
         self._scopes.append(scope)
@@ -143,7 +145,8 @@ class ApiClient:
             yield scope
         finally:
             self._scopes.pop()
-            self._delete_all(scope.created)
+            if not self.keep_data:
+                self._delete_all(scope.created)
 
     def marked(self, segment: str, body: Mapping[str, Any]) -> dict[str, Any]:
         resource = BY_SEGMENT[segment]

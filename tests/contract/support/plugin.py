@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from .drift import DriftReport
 from .findings import findings
+from .kept import KEPT, kept_file_name, summary_lines, write_kept
 from .preflight import ConfigurationError
 from .rules import LEDGER, RULES
 from .transport import LEDGER as REQUESTS
@@ -100,6 +101,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--retry-budget", type=float, default=float(os.environ.get("CONTRACT_RETRY_BUDGET", _DEFAULT_RETRY.budget)), help="seconds the whole run may wait for retries before the target counts as unavailable [CONTRACT_RETRY_BUDGET]")
     group.addoption("--retry-max-wait", type=float, default=float(os.environ.get("CONTRACT_RETRY_MAX_WAIT", _DEFAULT_RETRY.max_wait)), help="the longest single wait (Retry-After or backoff), seconds [CONTRACT_RETRY_MAX_WAIT]")
     group.addoption("--request-timeout", type=float, default=float(os.environ.get("CONTRACT_REQUEST_TIMEOUT", _DEFAULT_RETRY.timeout)), help="seconds to connect and for each read of an answer [CONTRACT_REQUEST_TIMEOUT]")
+    group.addoption("--keep-data", action="store_true", default=_env_flag("CONTRACT_KEEP_DATA"), help="delete nothing the run created, so that the curl lines of failures repeat them; the end of the run says what stayed and how to delete it [CONTRACT_KEEP_DATA]")
     group.addoption("--read-only", action="store_true", default=_env_flag("CONTRACT_READ_ONLY"), help="run only the tests that create nothing [CONTRACT_READ_ONLY]")
 
 
@@ -170,6 +172,7 @@ class WorkerLedgers:
             "deselected": _deselection_reasons,
             "failed": FAILED_TESTS,
             "configuration": CONFIGURATION_ERRORS,
+            "kept": KEPT,
         }
 
     @pytest.hookimpl(optionalhook=True)
@@ -194,6 +197,7 @@ class WorkerLedgers:
         for nodeid, causes in data["failed"].items():
             FAILED_TESTS.setdefault(nodeid, []).extend(tuple(cause) for cause in causes)
         CONFIGURATION_ERRORS.extend(error for error in data["configuration"] if error not in CONFIGURATION_ERRORS)
+        KEPT.extend(tuple(entity) for entity in data["kept"])
 
 
 def _is_contract_item(item: pytest.Item) -> bool:
@@ -383,9 +387,22 @@ def _write_verdict(terminalreporter: Any, failed: list[str]) -> None:
         terminalreporter.write_line("the run is green: no test failed", green=True)
 
 
+def _write_kept(terminalreporter: Any) -> None:
+    """--keep-data: what stayed on the target, in a file (by the controller under pytest-xdist)."""
+    if not KEPT or hasattr(terminalreporter.config, "workerinput"):
+        return
+    url = terminalreporter.config.getoption("target_url") or ""
+    path = Path(kept_file_name(KEPT))
+    write_kept(path, url, KEPT)
+    terminalreporter.section("contract data kept (--keep-data)")
+    for line in summary_lines(path, url, KEPT):
+        terminalreporter.write_line(line)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     _write_drift(terminalreporter)
     _write_costs(terminalreporter)
+    _write_kept(terminalreporter)
     failed = _failed_nodeids(terminalreporter)
     if not LEDGER.checks and not LEDGER.broken and not FAILED_TESTS and not CONFIGURATION_ERRORS:
         return
