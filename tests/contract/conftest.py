@@ -16,6 +16,8 @@ from .support import client as client_module
 from .support import transport
 from .support.client import ApiClient, CleanupError, new_run_id
 from .support.drift import fetch_report
+from .support.kept import note_kept
+from .support.preflight import ConfigurationError, check_target
 from .support.plugin import DRIFT_REPORTS, options_from_config
 from .support.plugin import pytest_runtest_protocol  # noqa: F401  (a hook of this folder's tests: costs per module)
 from .support.st_checks import CreatedEntities, load_schema, suite_config
@@ -39,6 +41,12 @@ def run_id() -> str:
 @pytest.fixture(scope=target_scope)
 def target(target_options: TargetOptions) -> Iterator[Target]:
     opened = open_target(target_options)
+    if not opened.in_process:
+        try:
+            check_target(opened)  # a wrong URL or token stops the run before any rule is judged
+        except ConfigurationError:
+            opened.close()
+            raise
     if not DRIFT_REPORTS:
         from mock_server.spec import load_spec
 
@@ -50,10 +58,20 @@ def target(target_options: TargetOptions) -> Iterator[Target]:
         opened.close()
 
 
+@pytest.fixture(scope="session")
+def keep_data(pytestconfig: pytest.Config) -> bool:
+    """--keep-data: nothing the run creates is deleted (in-process it goes with the app anyway)."""
+    return bool(pytestconfig.getoption("keep_data"))
+
+
 @pytest.fixture(scope=target_scope)
-def api(target: Target, run_id: str) -> Iterator[ApiClient]:
-    client = ApiClient(target, run_id)
+def api(target: Target, run_id: str, keep_data: bool) -> Iterator[ApiClient]:
+    client = ApiClient(target, run_id, keep_data=keep_data)
     yield client
+    if keep_data:
+        if not target.in_process:
+            note_kept(target, run_id, client.created_keys())
+        return
     # runs after failures too: whatever the run created and still exists is deleted
     leftovers = client.cleanup() if target.writes_allowed else []
     if leftovers:
@@ -67,11 +85,17 @@ def st_schema(target: Target) -> schemathesis.BaseSchema:
 
 
 @pytest.fixture(scope="module")
-def created(target: Target) -> Iterator[CreatedEntities]:
-    """What Schemathesis' cases created; deleted at the end except in-process (the app goes)."""
+def created(target: Target, keep_data: bool) -> Iterator[CreatedEntities]:
+    """What Schemathesis' cases created; deleted at the end except in-process (the app goes) and
+    with --keep-data."""
     entities = CreatedEntities()
     yield entities
-    stayed = [] if target.in_process else entities.cleanup(target)
+    if target.in_process:
+        return
+    if keep_data:
+        note_kept(target, entities.marker, list(entities.keys))
+        return
+    stayed = entities.cleanup(target)
     assert not stayed, f"entities created by this run that could not be deleted: {stayed}"
 
 

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import rules, spec_view
+from . import preflight, rules, spec_view
 from .exchange import Exchange, from_httpx
 from .resources import BY_SEGMENT, MARKER_JSON_KEY, MarkerPlacement
 from .target import AuthMode, Target
@@ -116,9 +116,10 @@ class Scope:
 
 
 class ApiClient:
-    def __init__(self, target: Target, run_id: str) -> None:
+    def __init__(self, target: Target, run_id: str, *, keep_data: bool = False) -> None:
         self.target = target
         self.run_id = run_id
+        self.keep_data = keep_data  # nothing is deleted at the end of a scope (the caller keeps the rest too)
         self.recent: deque[Exchange] = deque(maxlen=30)
         self._owned: dict[str, str] = {}  # id -> segment, created (or minted absent) by this run
         self._created: list[tuple[str, str]] = []
@@ -135,7 +136,8 @@ class ApiClient:
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[Scope]:
-        """Entities created inside get a marker of their own and are deleted on exit."""
+        """Entities created inside get a marker of their own and are deleted on exit (kept with
+        --keep-data, so that the curl lines of a failure inside repeat it after the run)."""
         self._scope_count += 1
         scope = Scope(marker=f"{self.run_id}s{self._scope_count:04d}")
         self._scopes.append(scope)
@@ -143,7 +145,8 @@ class ApiClient:
             yield scope
         finally:
             self._scopes.pop()
-            self._delete_all(scope.created)
+            if not self.keep_data:
+                self._delete_all(scope.created)
 
     def marked(self, segment: str, body: Mapping[str, Any]) -> dict[str, Any]:
         resource = BY_SEGMENT[segment]
@@ -203,6 +206,9 @@ class ApiClient:
         response = self.target.request(method, path, json=json_body, content=content, params=params, auth=auth, token=token)
         exchange = from_httpx(response, label=label)
         self.recent.append(exchange)
+        if exchange.status == 401 and token is None and auth in (None, self.target.auth_mode):
+            # the configured token in the configured form: the token is wrong, not the server
+            raise preflight.token_refused(self.target, f"{method} {path}", exchange.status)
         rules.no_server_error(exchange)
         return Answer(exchange)
 

@@ -16,7 +16,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from .drift import DriftReport
-from .rules import LEDGER, RULES, RuleViolation
+from .findings import findings
+from .kept import KEPT, kept_file_name, summary_lines, write_kept
+from .preflight import ConfigurationError
+from .rules import LEDGER, RULES
 from .transport import LEDGER as REQUESTS
 from .transport import RetryPolicy, TargetUnavailable
 from .target import (
@@ -73,6 +76,10 @@ _deselection_reasons: list[str] = []
 # The spec drift report of the run's target (at most one: the first target opened).
 DRIFT_REPORTS: list[DriftReport] = []
 DRIFT_LINES: list[str] = []  # under pytest-xdist: the report of the first worker
+# Failed contract tests: node id -> (phase, broken rule or None, short reason) of each cause.
+FAILED_TESTS: dict[str, list[tuple[str, str | None, str]]] = {}
+CONFIGURATION_ERRORS: list[str] = []  # the first stops the run
+SHOWN_FAILED_TESTS = 30
 _DEFAULT_RETRY = RetryPolicy()
 
 
@@ -94,6 +101,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--retry-budget", type=float, default=float(os.environ.get("CONTRACT_RETRY_BUDGET", _DEFAULT_RETRY.budget)), help="seconds the whole run may wait for retries before the target counts as unavailable [CONTRACT_RETRY_BUDGET]")
     group.addoption("--retry-max-wait", type=float, default=float(os.environ.get("CONTRACT_RETRY_MAX_WAIT", _DEFAULT_RETRY.max_wait)), help="the longest single wait (Retry-After or backoff), seconds [CONTRACT_RETRY_MAX_WAIT]")
     group.addoption("--request-timeout", type=float, default=float(os.environ.get("CONTRACT_REQUEST_TIMEOUT", _DEFAULT_RETRY.timeout)), help="seconds to connect and for each read of an answer [CONTRACT_REQUEST_TIMEOUT]")
+    group.addoption("--keep-data", action="store_true", default=_env_flag("CONTRACT_KEEP_DATA"), help="delete nothing the run created, so that the curl lines of failures repeat them; the end of the run says what stayed and how to delete it [CONTRACT_KEEP_DATA]")
     group.addoption("--read-only", action="store_true", default=_env_flag("CONTRACT_READ_ONLY"), help="run only the tests that create nothing [CONTRACT_READ_ONLY]")
 
 
@@ -162,6 +170,9 @@ class WorkerLedgers:
             "waited": REQUESTS.waited,
             "drift": [drift.lines() for drift in DRIFT_REPORTS],
             "deselected": _deselection_reasons,
+            "failed": FAILED_TESTS,
+            "configuration": CONFIGURATION_ERRORS,
+            "kept": KEPT,
         }
 
     @pytest.hookimpl(optionalhook=True)
@@ -183,6 +194,10 @@ class WorkerLedgers:
         for reason in data["deselected"]:
             if reason not in _deselection_reasons:
                 _deselection_reasons.append(reason)
+        for nodeid, causes in data["failed"].items():
+            FAILED_TESTS.setdefault(nodeid, []).extend(tuple(cause) for cause in causes)
+        CONFIGURATION_ERRORS.extend(error for error in data["configuration"] if error not in CONFIGURATION_ERRORS)
+        KEPT.extend(tuple(entity) for entity in data["kept"])
 
 
 def _is_contract_item(item: pytest.Item) -> bool:
@@ -272,12 +287,8 @@ def _chain(error: BaseException | None) -> Iterator[BaseException]:
         pending += [current.__cause__, current.__context__]
 
 
-def _violations(error: BaseException | None) -> Iterator[RuleViolation]:
-    return (current for current in _chain(error) if isinstance(current, RuleViolation))
-
-
-def _unavailable(error: BaseException | None) -> TargetUnavailable | None:
-    return next((current for current in _chain(error) if isinstance(current, TargetUnavailable)), None)
+def _first_of(kind: type[BaseException], error: BaseException | None) -> Any:
+    return next((current for current in _chain(error) if isinstance(current, kind)), None)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -294,16 +305,30 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    """Every failure of a contract test, in any phase, is noted for the summary: the rules it
+    broke (the suite's own checks, and Schemathesis' that judge one), else a short reason. A
+    configuration error or an unavailable target stops the run instead: every later test would
+    fail the same way, and none of it is a finding about the target."""
     outcome = yield
     report = outcome.get_result()
-    if report.failed and call.excinfo is not None and _is_contract_item(item):
-        unavailable = _unavailable(call.excinfo.value)
-        if unavailable is not None:
-            # not a broken rule: the target cannot be judged, and every later test would fail the same way
-            item.session.shouldstop = str(unavailable)
-            return
-        for violation in _violations(call.excinfo.value):
-            LEDGER.record_broken(violation.rule, item.nodeid)
+    if not (report.failed and call.excinfo is not None and _is_contract_item(item)):
+        return
+    misconfigured = _first_of(ConfigurationError, call.excinfo.value)
+    if misconfigured is not None:
+        if str(misconfigured) not in CONFIGURATION_ERRORS:
+            CONFIGURATION_ERRORS.append(str(misconfigured))
+        item.session.shouldstop = str(misconfigured)
+        report.longrepr = str(misconfigured)  # the message, not a traceback through the fixtures
+        return
+    unavailable = _first_of(TargetUnavailable, call.excinfo.value)
+    if unavailable is not None:
+        item.session.shouldstop = str(unavailable)
+        return
+    causes = FAILED_TESTS.setdefault(item.nodeid, [])
+    for finding in findings(call.excinfo.value):
+        if finding.rule is not None:
+            LEDGER.record_broken(finding.rule, item.nodeid)
+        causes.append((call.when, finding.rule, finding.reason))
 
 
 def _write_costs(terminalreporter: Any) -> None:
@@ -333,13 +358,60 @@ def _write_drift(terminalreporter: Any) -> None:
             terminalreporter.write_line(line)
 
 
+def _failed_nodeids(terminalreporter: Any) -> list[str]:
+    """Every test that failed or errored in this run (under pytest-xdist: as the workers reported it)."""
+    reports = [*terminalreporter.stats.get("failed", []), *terminalreporter.stats.get("error", [])]
+    return list(dict.fromkeys(report.nodeid for report in reports))
+
+
+def _write_failed_tests(terminalreporter: Any, failed: list[str]) -> None:
+    """Each failed test with what broke: its rules, or a short reason."""
+    write = terminalreporter.write_line
+    write(f"failed tests ({len(failed)}):", red=True)
+    for nodeid in failed[:SHOWN_FAILED_TESTS]:
+        write(f"  FAIL  {nodeid}", red=True)
+        causes = FAILED_TESTS.get(nodeid) or [("", None, "see the failure above")]
+        for when, rule, reason in list(dict.fromkeys(causes))[:5]:
+            phase = f" (in {when})" if when and when != "call" else ""
+            write(f"          {f'broke {rule}: ' if rule else ''}{reason}{phase}")
+    if len(failed) > SHOWN_FAILED_TESTS:
+        write(f"  ... and {len(failed) - SHOWN_FAILED_TESTS} more")
+
+
+def _write_verdict(terminalreporter: Any, failed: list[str]) -> None:
+    if CONFIGURATION_ERRORS:
+        terminalreporter.write_line(f"the run is RED, the target was not judged: {CONFIGURATION_ERRORS[0]}", red=True, bold=True)
+    elif failed:
+        terminalreporter.write_line(f"the run is RED: {len(failed)} tests failed", red=True, bold=True)
+    else:
+        terminalreporter.write_line("the run is green: no test failed", green=True)
+
+
+def _write_kept(terminalreporter: Any) -> None:
+    """--keep-data: what stayed on the target, in a file (by the controller under pytest-xdist)."""
+    if not KEPT or hasattr(terminalreporter.config, "workerinput"):
+        return
+    url = terminalreporter.config.getoption("target_url") or ""
+    path = Path(kept_file_name(KEPT))
+    write_kept(path, url, KEPT)
+    terminalreporter.section("contract data kept (--keep-data)")
+    for line in summary_lines(path, url, KEPT):
+        terminalreporter.write_line(line)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     _write_drift(terminalreporter)
     _write_costs(terminalreporter)
-    if not LEDGER.checks and not LEDGER.broken:
+    _write_kept(terminalreporter)
+    failed = _failed_nodeids(terminalreporter)
+    if not LEDGER.checks and not LEDGER.broken and not FAILED_TESTS and not CONFIGURATION_ERRORS:
         return
     write = terminalreporter.write_line
     terminalreporter.section("contract rules")
+    if CONFIGURATION_ERRORS:
+        # the target was not judged: no rule held or broke
+        _write_verdict(terminalreporter, failed)
+        return
     for reason in _deselection_reasons:
         write(reason)
     broken = sorted(LEDGER.broken)
@@ -354,6 +426,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             write(f"  BROKE {name}: {RULES[name].statement if name in RULES else ''}", red=True)
             for nodeid in tests[:5]:
                 write(f"          in {nodeid}")
-    unchecked = sorted(set(RULES) - set(LEDGER.checks))
+    unchecked = sorted(set(RULES) - set(LEDGER.checks) - set(LEDGER.broken))
     if unchecked:
         write(f"not exercised in this run ({len(unchecked)}): {', '.join(unchecked)}")
+    if failed:
+        _write_failed_tests(terminalreporter, failed)
+    _write_verdict(terminalreporter, failed)

@@ -44,6 +44,7 @@ import schemathesis
 from . import rules
 from .client import is_uuid, new_run_id
 from .exchange import Exchange, from_schemathesis
+from .findings import SCHEMATHESIS_RULES
 from .resources import BY_SEGMENT
 from .target import AuthMode, Target
 from .transport import counted_asgi
@@ -283,9 +284,25 @@ def load_schema(target: Target, config: schemathesis.Config, operation: tuple[st
         item = document["paths"][path]
         document["paths"] = {path: {key: value for key, value in item.items() if key == method or key not in HTTP_METHODS}}
     schema = schemathesis.openapi.from_dict(document, config=config)
+    schema.hook("after_validate")(note_schemathesis_results)
     if target.in_process:
         schema.app = counted_asgi(target.client.app)  # type: ignore[attr-defined]  # calls go to the ASGI app
     return schema
+
+
+def note_schemathesis_results(context: Any, case: Any, response: Any, results: list[Any]) -> None:
+    """Schemathesis' checks that judge a rule of the suite (`findings.SCHEMATHESIS_RULES`: a server
+    error is `no_server_error`...) are checks of that rule in the ledger, and their failures
+    break it, so the summary never shows such a rule held when one of them failed. Only the
+    suite's schemas (`load_schema`) carry this hook: answers made up by its own tests are no
+    finding."""
+    for result in results:
+        rule = SCHEMATHESIS_RULES.get(result.name)
+        if rule is None:
+            continue
+        rules.LEDGER.record_check(rule)
+        if result.failure is not None:
+            rules.LEDGER.record_broken(rule, f"{case.operation.label} (Schemathesis {result.failure.code})")
 
 
 @dataclass

@@ -1,0 +1,84 @@
+"""What a failed test found, for the end-of-run summary: the rules it broke, and a short reason
+for whatever broke no rule of the suite.
+
+A test fails by a `RuleViolation` of the suite's own checks, by a failure of one of Schemathesis'
+checks (`Failure`, several in a `FailureGroup`), or by anything else (an assertion of the test, an
+unexpected exception, an error of a fixture). Schemathesis' checks that judge a rule of the suite
+count as that rule (`SCHEMATHESIS_RULES`); the others are named by their code and title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from schemathesis.core.failures import CustomFailure, Failure
+
+from . import rules
+
+ANSWER_MATCHES_SPEC = "answer_matches_spec"
+rules.RULES[ANSWER_MATCHES_SPEC] = rules.Rule(
+    ANSWER_MATCHES_SPEC,
+    "Every answer is one the spec documents for its operation: a documented status code and Content-Type, "
+    "the headers it requires, a body its schema admits (Schemathesis' conformance checks).",
+)
+
+# Schemathesis' check -> the rule of the suite it judges (schemathesis.toml enables these and more)
+SCHEMATHESIS_RULES: dict[str, str] = {
+    "not_a_server_error": "no_server_error",
+    "status_code_conformance": ANSWER_MATCHES_SPEC,
+    "content_type_conformance": ANSWER_MATCHES_SPEC,
+    "response_headers_conformance": ANSWER_MATCHES_SPEC,
+    "response_schema_conformance": ANSWER_MATCHES_SPEC,
+    "negative_data_rejection": "malformed_input_is_400",
+    "ignored_auth": "unauthorized_without_valid_token",
+}
+REASON_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One cause of a failed test: a broken rule, or (rule None) a short reason."""
+
+    rule: str | None
+    reason: str
+
+
+def _leaves(error: BaseException) -> Iterator[BaseException]:
+    """The errors a failure is made of: each member of (nested) exception groups, and the
+    exception a custom Schemathesis check raised in place of Schemathesis' wrapper."""
+    if isinstance(error, BaseExceptionGroup):
+        for member in error.exceptions:
+            yield from _leaves(member)
+    elif isinstance(error, CustomFailure) and isinstance(error.exception, BaseException):
+        yield from _leaves(error.exception)
+    else:
+        yield error
+
+
+def _first_line(text: str) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 3] + "..."
+
+
+def schemathesis_rules(failure: Failure) -> list[str]:
+    """The suite's rules that a Schemathesis failure breaks (none when no rule fits)."""
+    return sorted({SCHEMATHESIS_RULES[check] for check in type(failure).checks if check in SCHEMATHESIS_RULES})
+
+
+def finding_of(error: BaseException) -> list[Finding]:
+    if isinstance(error, rules.RuleViolation):
+        return [Finding(error.rule, _first_line(error.detail))]
+    if isinstance(error, Failure):
+        reason = f"{error.code} {error.title}"
+        return [Finding(rule, reason) for rule in schemathesis_rules(error)] or [Finding(None, reason)]
+    return [Finding(None, _first_line(f"{type(error).__name__}: {error}"))]
+
+
+def findings(error: BaseException) -> list[Finding]:
+    """What the error of a failed test says, each cause once, in order."""
+    found: dict[Finding, None] = {}
+    for leaf in _leaves(error):
+        for finding in finding_of(leaf):
+            found[finding] = None
+    return list(found)
