@@ -1,4 +1,6 @@
-"""The pipeline files users copy are valid YAML and run only steps the project provides."""
+"""The pipeline files users copy are valid YAML and run only steps the project provides; they
+publish as test results only JUnit files that are their steps' verdicts; every step prints its
+seconds; every job's timeout leaves a margin over its steps' seconds (README, "CI")."""
 
 from __future__ import annotations
 

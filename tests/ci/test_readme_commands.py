@@ -231,3 +231,13 @@ def test_the_check_tells_bare_and_misplaced_commands(block: str, expected: list[
     assert len(found) == len(expected), found
     for problem, words in zip(found, expected):
         assert words in problem
+
+
+def test_the_set_up_commands_call_bare_only_what_a_fresh_shell_has() -> None:
+    """SETUP_BARE is what the README's two set-up commands call without a path."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup = re.findall(r"<!-- setup:\w+ -->\s*```bash\n(.*?)```", text, flags=re.S)
+    assert len(setup) == 2
+    bare = {token for block in setup for index, token in enumerate(tokens_of(block))
+            if "/" not in token and (index == 0 or is_operator(tokens_of(block)[index - 1]))}
+    assert bare == SETUP_BARE
