@@ -23,11 +23,19 @@
 #   ci/pipeline.sh browser        Debian's chromium (apt-get, when missing) and the browser extra
 #                                 (Playwright's Python package); tests/browser --run-browser,
 #                                 screenshots into $REPORTS/screenshots
-#   ci/pipeline.sh tools          the stock tools' pinned versions; the contract suite through
-#                                 Prism's validating proxy (tests/tools and openapi-core's
-#                                 judgement of the mock's HTTP tests run in the test step)
+#   ci/pipeline.sh tools          Prism (pinned); the contract suite through Prism's validating
+#                                 proxy, judged by Prism's violations about the mock's answers
+#                                 ($REPORTS/prism.xml; tests/tools and openapi-core's judgement of
+#                                 the mock's HTTP tests run in the test step)
 #   ci/pipeline.sh all            setup, lint, test, contract-http, contract-random, fuzz, browser, tools
 #                                 (what .ci/run does)
+#   ci/pipeline.sh summary        the table of the steps run so far ($REPORTS/step-times.tsv) and
+#                                 their seconds (printed at the end of `all` and of .ci/run)
+#
+# Every step ends with a line `<== step: N s (passed|failed, exit N)` and appends its seconds to
+# $REPORTS/step-times.tsv. Reports: every JUnit file in $REPORTS itself is a verdict of its step
+# (a failure there fails the step; pipelines publish them as test results); runs whose failures the
+# step does not judge on keep their JUnit in $REPORTS/raw/ (artifacts, not test results).
 #
 # Settings (environment): VENV (default .venv), PYTHON (default python3), REPORTS (default
 # reports/), CONTRACT_TARGET_URL, CONTRACT_TOKEN, CONTRACT_TENANT_ID, CONTRACT_SUBTENANT_ID,
@@ -44,6 +52,56 @@ PY="$VENV/bin/python"
 mkdir -p "$REPORTS"
 
 step() { printf '\n==> %s\n' "$*"; }
+
+TIMES="$REPORTS/step-times.tsv"
+STEP_NAME=""
+STEP_STARTED=0
+CLEANUP_PIDS=()
+
+# Steps run under `set -e` (never in an `||` list, which would turn it off inside them), so a
+# failing step ends the script: its timing line is then written by the EXIT trap.
+timed() {  # name function: run one step, then print and record its seconds
+  STEP_NAME="$1"
+  STEP_STARTED=$SECONDS
+  "$2"
+  end_step 0
+}
+
+end_step() {  # exit status of the step
+  [ -n "$STEP_NAME" ] || return 0
+  local took=$((SECONDS - STEP_STARTED)) result="passed"
+  [ "$1" -eq 0 ] || result="failed, exit $1"
+  printf '<== %s: %s s (%s)\n' "$STEP_NAME" "$took" "$result"
+  printf '%s\t%s\t%s\n' "$STEP_NAME" "$took" "$result" >>"$TIMES"
+  STEP_NAME=""
+}
+
+summary() {
+  step "summary: seconds per step ($TIMES)"
+  if [ ! -s "$TIMES" ]; then
+    echo "no step has run"
+    return 0
+  fi
+  awk -F '\t' '{ printf "%-16s %6d s  %s\n", $1, $2, $3; total += $2 } END { printf "%-16s %6d s\n", "total", total }' "$TIMES"
+}
+
+# Background servers of the running step; the EXIT trap stops them whichever way the step ends.
+stop_background() {
+  if [ "${#CLEANUP_PIDS[@]}" -gt 0 ]; then
+    kill "${CLEANUP_PIDS[@]}" 2>/dev/null || true
+    wait "${CLEANUP_PIDS[@]}" 2>/dev/null || true
+  fi
+  CLEANUP_PIDS=()
+}
+
+on_exit() {
+  local status=$?
+  stop_background
+  end_step "$status"
+  if [ "$SUMMARY_AT_EXIT" = 1 ]; then summary; fi
+}
+SUMMARY_AT_EXIT=0
+trap on_exit EXIT
 
 setup() {
   step "setup: fresh virtual environment in $VENV, project installed with its test extras"
@@ -77,7 +135,8 @@ run_tests() {
 
 # The contract suite against a server over HTTP, as the README runs it there: pytest-xdist
 # workers, then the tests that compare reads of whole data sets on their own (they are
-# deselected while other workers write). Extra pytest arguments after the URL and report name.
+# deselected while other workers write). Extra pytest arguments after the URL and the report's
+# name (a path under $REPORTS, without .xml).
 contract_suite_over_http() {
   local url="$1" report="$2" status=0
   shift 2
@@ -92,7 +151,7 @@ start_mock() {
   local log="$REPORTS/${1:-mock-server}.log"  # the mock's own log, kept with the reports
   "$PY" -m mock_server --port 0 --log-level warning >"$log" 2>&1 &
   MOCK_PID=$!
-  trap 'kill "$MOCK_PID" 2>/dev/null || true' EXIT
+  CLEANUP_PIDS+=("$MOCK_PID")
   MOCK_URL=""
   for _ in $(seq 1 100); do
     MOCK_URL="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -n 1 || true)"
@@ -115,10 +174,8 @@ contract_http() {
   contract_suite_over_http "$MOCK_URL" contract-http || status=$?
   step "contract-http: Schemathesis command line against $MOCK_URL (schemathesis.toml; the contract is our bundle)"
   CONTRACT_TOKEN=mock-token SCHEMATHESIS_HOOKS=tests.contract.support.st_checks \
-    "$VENV/bin/st" run openapi/openapi.bundled.json --url "$MOCK_URL" --report junit --report-dir "$REPORTS/schemathesis" || status=$?
-  kill "$MOCK_PID" 2>/dev/null || true
-  wait "$MOCK_PID" 2>/dev/null || true
-  trap - EXIT
+    "$VENV/bin/st" run openapi/openapi.bundled.json --url "$MOCK_URL" --report junit --report-junit-path "$REPORTS/schemathesis.xml" || status=$?
+  stop_background
   return "$status"
 }
 
@@ -185,9 +242,7 @@ PY
   fi
   step "fuzz: every resource's index and the export still answer 200"
   "$PY" ci/check_mock_serves.py "$MOCK_URL" mock-token || status=1
-  kill "$MOCK_PID" 2>/dev/null || true
-  wait "$MOCK_PID" 2>/dev/null || true
-  trap - EXIT
+  stop_background
   rm -rf "$workdir"
   return "$status"
 }
@@ -223,8 +278,8 @@ wait_for_line() {  # file pattern: the first match of pattern in file, within 60
 }
 
 tools() {
-  step "tools: the stock tools' pinned versions (pip extra 'tools', npm @stoplight/prism-cli into .ci/tools)"
-  "$VENV/bin/pip" install --quiet ".[test,tools]"
+  # The pip extra 'tools' came with the test extra (setup); this step uses only Prism of them.
+  step "tools: Prism, pinned (npm @stoplight/prism-cli into .ci/tools)"
   if [ "$("$PRISM" --version 2>/dev/null || true)" != "$PRISM_VERSION" ]; then
     npm install --prefix "$ROOT/.ci/tools" --no-audit --no-fund --save-exact "@stoplight/prism-cli@$PRISM_VERSION"
   fi
@@ -243,23 +298,24 @@ tools() {
   "$PY" tests/tools/violations_recorder.py --upstream "http://127.0.0.1:$port" --record "$violations" --bypass "$MOCK_URL" \
     >"$REPORTS/recorder.log" 2>&1 &
   recorder_pid=$!
-  trap 'kill "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true' EXIT
+  CLEANUP_PIDS+=("$prism_pid" "$recorder_pid")
   prism_url="$(wait_for_line "$REPORTS/prism.log" 'Prism is listening on http://127\.0\.0\.1:[0-9]*')"
   recorder_url="$(wait_for_line "$REPORTS/recorder.log" 'http://127\.0\.0\.1:[0-9]*')"
   echo "$prism_url; the contract suite talks to the recorder at $recorder_url"
   # The suite's verdict on the mock is the contract-http step's; through Prism some of its probes
   # are answered by Prism itself (a body that is not JSON, bodies it cannot forward), so here
-  # only Prism's verdict on the mock's answers counts: any `sl-violations` about an answer.
-  contract_suite_over_http "$recorder_url" contract-prism || echo "(contract suite through Prism: see $REPORTS/contract-prism*.xml)"
-  "$PY" tests/tools/violations_recorder.py --check "$violations" || status=$?
+  # only Prism's verdict on the mock's answers counts: any `sl-violations` about an answer. The
+  # suite's own JUnit of this pass is kept in raw/ (not a verdict); prism.xml is the step's.
+  mkdir -p "$REPORTS/raw"
+  contract_suite_over_http "$recorder_url" raw/contract-prism || echo "(contract suite through Prism, not judged here: $REPORTS/raw/contract-prism*.xml)"
+  local prism_stopped=()
   if ! kill -0 "$prism_pid" 2>/dev/null; then
     # a Prism that stopped judged only part of the run: not a pass
     echo "tools: Prism exited during the contract suite; its log: $REPORTS/prism.log" >&2
-    status=1
+    prism_stopped=(--prism-stopped)
   fi
-  kill "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
-  wait "$MOCK_PID" "$prism_pid" "$recorder_pid" 2>/dev/null || true
-  trap - EXIT
+  "$PY" tests/tools/violations_recorder.py --check "$violations" --junit "$REPORTS/prism.xml" "${prism_stopped[@]}" || status=$?
+  stop_background
   return "$status"
 }
 
@@ -295,17 +351,22 @@ conformance() {
     --junitxml="$REPORTS/conformance.xml"
 }
 
+if [ "${1:-all}" = all ]; then  # a new table, printed at the end however the run ends
+  rm -f "$TIMES"
+  SUMMARY_AT_EXIT=1
+fi
 case "${1:-all}" in
-  setup) setup ;;
-  lint) lint ;;
-  test) run_tests ;;
-  contract-http) contract_http ;;
-  conformance) conformance ;;
-  fuzz) fuzz ;;
-  mutation) mutation ;;
-  contract-random) contract_random ;;
-  browser) browser ;;
-  tools) tools ;;
-  all) setup; lint; run_tests; contract_http; contract_random; fuzz; browser; tools ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|contract-random|fuzz|conformance|mutation|browser|tools|all]" >&2; exit 2 ;;
+  setup) timed setup setup ;;
+  lint) timed lint lint ;;
+  test) timed test run_tests ;;
+  contract-http) timed contract-http contract_http ;;
+  conformance) timed conformance conformance ;;
+  fuzz) timed fuzz fuzz ;;
+  mutation) timed mutation mutation ;;
+  contract-random) timed contract-random contract_random ;;
+  browser) timed browser browser ;;
+  tools) timed tools tools ;;
+  summary) summary ;;
+  all) timed setup setup; timed lint lint; timed test run_tests; timed contract-http contract_http; timed contract-random contract_random; timed fuzz fuzz; timed browser browser; timed tools tools ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|contract-random|fuzz|conformance|mutation|browser|tools|summary|all]" >&2; exit 2 ;;
 esac
