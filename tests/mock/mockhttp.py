@@ -124,7 +124,9 @@ def start_mock(*, today: str = "2026-06-15", seed: Path | None = None, extra: tu
 # --- a reverse proxy in front of a started mock ---------------------------------------------
 
 CONTROL_PREFIX = "/__mock"  # the mock's own controls: production has none
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "accept-encoding"}
+# Not passed on: hop-by-hop headers, and encodings (the upstream is asked for identity, so the
+# body passed on is the one it sent).
+NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "accept-encoding", "content-encoding"}
 NOT_FOUND_BODY = b'{"title":"Not Found","status":404}'
 
 
@@ -163,11 +165,11 @@ def reverse_proxy_app(upstream: str, *, prefix: str = "", hidden: tuple[str, ...
             status, headers, content = 404, [(b"content-type", b"application/json")], NOT_FOUND_BODY
         else:
             query = scope["query_string"].decode("latin-1")
-            sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k.decode("latin-1").lower() not in HOP_BY_HOP]
+            sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k.decode("latin-1").lower() not in NOT_FORWARDED]
             url = httpx.URL(upstream + inner + (f"?{query}" if query else ""))
-            answer = await client.request(scope["method"], url, headers=sent, content=body)
+            answer = await client.request(scope["method"], url, headers=[*sent, ("accept-encoding", "identity")], content=body)
             status, content = answer.status_code, answer.content
-            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.multi_items() if k.lower() not in HOP_BY_HOP]
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.multi_items() if k.lower() not in NOT_FORWARDED]
         await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"content-length", str(len(content)).encode())]})
         await send({"type": "http.response.body", "body": content})
 
