@@ -63,34 +63,42 @@ def _today(value: str | dt.date | None) -> dt.date | None:
 
 
 @contextmanager
-def running_mock(*, today: str | dt.date | None = None, seed: str | Path | None = None, empty: bool = False,
-                 config: MockConfig | None = None) -> Iterator[InProcessMock]:
-    """A mock serving on 127.0.0.1 at a free port until the block ends. `config` replaces the
-    other arguments."""
+def serving_on_loopback(app: Any, *, name: str = "asgi", lifespan: str = "off") -> Iterator[str]:
+    """An ASGI app served by uvicorn on 127.0.0.1 at a free port, in a thread of this process,
+    until the block ends; yields its URL (e.g. http://127.0.0.1:41235)."""
     import uvicorn
 
-    from .app import create_app
-
-    config = config or MockConfig(today=_today(today), seed_path=Path(seed) if seed else None, empty=empty)
-    app = create_app(config)
     sock = socket.socket(socket.AF_INET)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"mock-4hse:{port}", daemon=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"{name}:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_S
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
-            raise RuntimeError("the in-process mock did not start")
+            raise RuntimeError(f"{name} did not start on 127.0.0.1")
         time.sleep(0.01)
     try:
-        yield InProcessMock(url=f"http://127.0.0.1:{port}", app=app, token=config.tokens[0] if config.tokens else DEFAULT_TOKEN)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def running_mock(*, today: str | dt.date | None = None, seed: str | Path | None = None, empty: bool = False,
+                 config: MockConfig | None = None) -> Iterator[InProcessMock]:
+    """A mock serving on 127.0.0.1 at a free port until the block ends. `config` replaces the
+    other arguments."""
+    from .app import create_app
+
+    config = config or MockConfig(today=_today(today), seed_path=Path(seed) if seed else None, empty=empty)
+    app = create_app(config)
+    with serving_on_loopback(app, name="mock-4hse") as url:
+        yield InProcessMock(url=url, app=app, token=config.tokens[0] if config.tokens else DEFAULT_TOKEN)
 
 
 try:

@@ -225,7 +225,7 @@ def test_a_lost_answer_with_nothing_behind_it_is_sent_again(
     calls = LossyCalls(monkeypatch, "refuse")
     response = call_reconciled(case, target, st_created)
     assert response.status_code == 201 and calls.sent == 1  # the 502 came before the target saw it
-    st_created.record(response)  # as the Schemathesis tests do
+    st_created.record(response, case)  # as the Schemathesis tests do
     assert [item["action_id"].lower() for item in _marked_entities(target, "action", st_created.marker)] == list(st_created.ids)
     assert ledger.reconciled == ["POST /v2/action/create: 502: nothing was created, sent again (Schemathesis)"]
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from .suite_runs import RUN_MARKER, run_suite, start_mock
 from .support import transport
 from .support.client import ApiClient
 from .support.drift import compare, report, resolve_local_refs
@@ -142,8 +140,6 @@ def test_a_lost_create_answer_is_reconciled_by_the_run_marker(
 
 # ---------------------------------------------------------------- Schemathesis behind a gateway that loses create answers
 
-MOCK_TESTS = Path(__file__).resolve().parents[1] / "mock"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LOST_EVERY = 4  # a quarter of the stored creates: each Schemathesis test meets some
 # The mock as a real server, behind tests/mutation/mutants.py's gateway that answers 502 for every
 # LOST_EVERY-th create it stored (201).
@@ -155,18 +151,7 @@ add_lost_create_answers(MonkeyPatch(), every={LOST_EVERY})
 from mock_server.__main__ import main
 sys.exit(main(sys.argv[1:]))
 """
-RUN_MARKER = re.compile(r"ct[0-9a-f]{8}")  # every marker of the suite: `client.new_run_id` and what follows it
 SCHEMATHESIS_CREATES = "keeps_the_contract and create or linked_operations"
-SUITE_TIMEOUT_S = 900
-
-
-def _start_mock(**options: Any) -> Any:
-    """`tests/mock/mockhttp.start_mock` (that folder's helper for the mock as a real server)."""
-    if str(MOCK_TESTS) not in sys.path:
-        sys.path.append(str(MOCK_TESTS))
-    from mockhttp import start_mock
-
-    return start_mock(**options)
 
 
 def _entity_ids(state: dict[str, Any]) -> dict[str, set[str]]:
@@ -178,15 +163,12 @@ def test_schemathesis_creates_whose_answer_was_lost_are_reconciled_and_deleted()
     whose gateway loses the answer of some stored creates: they pass, the lost creates are noted as
     warnings, and nothing of the run stays on the server. Two pytest-xdist workers share it, so it
     is a shared server (no state put back): only the run's own cleanup can delete what it made."""
-    mock = _start_mock(entry=("-c", LOSSY_MOCK))
+    mock = start_mock(entry=("-c", LOSSY_MOCK))
     try:
         with mock.client() as control:
             before = _entity_ids(control.get("/__mock/state").json())
-        run = subprocess.run(
-            [sys.executable, "-m", "pytest", "tests/contract/test_schemathesis.py", "tests/contract/test_stateful.py",
-             "-k", SCHEMATHESIS_CREATES, "--target-url", mock.url, "-n", "2", "-q", "-p", "no:cacheprovider"],
-            cwd=REPO_ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S,
-        )
+        run = run_suite("tests/contract/test_schemathesis.py", "tests/contract/test_stateful.py",
+                        "-k", SCHEMATHESIS_CREATES, "--target-url", mock.url, "-n", "2")
         output = run.stdout + run.stderr
         with mock.client() as control:
             state = control.get("/__mock/state").json()

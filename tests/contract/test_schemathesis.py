@@ -20,12 +20,16 @@ import schemathesis
 from mock_server.spec import load_spec
 from mock_server.validation import ecma_pattern
 
-from .support import rules
+from .support import plugin, rules
+from .support.plugin import ANY_ID_MARKER, WRITES_MARKER
 from .support.st_checks import (
     CUSTOM_CHECK_NAMES,
+    DESTRUCTIVE_VERBS,
+    WRITE_VERBS,
     CreatedEntities,
     count_invariants,
     load_schema,
+    operation_verb,
     pagination_headers_arithmetic,
     spec_operations,
     session_dates_in_order,
@@ -39,6 +43,7 @@ from .support.target import (
     AuthMode,
     ResourceRef,
     Target,
+    TargetOptions,
 )
 
 
@@ -52,7 +57,20 @@ def _lazy_schema_node_id(request: pytest.FixtureRequest) -> None:
         request.node._nodeid = request.node.nodeid
 
 
-@pytest.fixture(scope="module", params=spec_operations(), ids=lambda operation: f"{operation[0].upper()} {operation[1]}")
+def operation_params() -> list[Any]:
+    """Every operation of the spec, marked with what it asks of the target: a test of an operation
+    that `suite_config` keeps from this target would have nothing to run, so it is deselected with
+    the reason printed (support/plugin.py), never failed or skipped."""
+    params = []
+    for operation in spec_operations():
+        verb = operation_verb(operation)
+        marks = [getattr(pytest.mark, WRITES_MARKER)] if verb in WRITE_VERBS else []
+        marks += [getattr(pytest.mark, ANY_ID_MARKER)] if verb in DESTRUCTIVE_VERBS else []
+        params.append(pytest.param(operation, marks=marks, id=f"{operation[0].upper()} {operation[1]}"))
+    return params
+
+
+@pytest.fixture(scope="module", params=operation_params())
 def st_schema_of_operation(target: Target, request: pytest.FixtureRequest) -> schemathesis.BaseSchema:
     """One operation of the contract: one test each, so that pytest-xdist workers share the
     Schemathesis pass (over a slow network, in one test, it was the longest of the suite)."""
@@ -68,7 +86,7 @@ def test_operation_keeps_the_contract(case: schemathesis.Case, created: CreatedE
         created.drop_foreign_parents(case)  # never a child of someone else's entity
     over_one_connection = target.schemathesis_kwargs()
     response = call_reconciled(case, target, created, **over_one_connection)
-    created.record(response)
+    created.record(response, case)
     case.validate_response(response, transport_kwargs=over_one_connection or None)
 
 
@@ -122,14 +140,25 @@ def test_operations_a_target_may_receive(loopback: bool, writes: bool, verbs: se
     assert _selected_verbs(_remote(loopback=loopback, writes=writes)) == verbs
 
 
+@pytest.mark.parametrize(("loopback", "writes"), [(True, True), (False, True), (False, False), (True, False)])
+def test_tests_of_operations_a_target_may_not_receive_are_deselected(loopback: bool, writes: bool) -> None:
+    """The per-operation tests that the plugin keeps are exactly those of the operations
+    `suite_config` lets through: a kept test of a refused operation would fail with nothing to run."""
+    options = TargetOptions(url="http://127.0.0.1:8080" if loopback else "https://api.example.test", allow_writes=writes, read_only=not writes)
+    unmet = plugin.requirement_reasons(options)
+    kept = {param.values[0] for param in operation_params() if not {mark.name for mark in param.marks} & set(unmet)}
+    selected = schemathesis.openapi.from_dict(load_spec(), config=suite_config(_remote(loopback=loopback, writes=writes)))
+    assert kept == {(result.ok().method.lower(), result.ok().path) for result in selected.get_all_operations()}
+
+
 def test_updates_and_deletes_only_of_created_entities() -> None:
     created = CreatedEntities()
     operation = _bundled_schema().find_operation_by_label("POST /v2/action/create")
     assert operation is not None
     mine = "3f0e8c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b"
     answer = _answer("/v2/action/create", 201, {"action_id": mine.upper(), "name": "x"})
-    created.record(answer)
-    created.record(_answer("/v2/action/create", 422, [{"field": "tenant_id", "message": "does not exist"}]))
+    created.record(answer, operation.Case())
+    created.record(_answer("/v2/action/create", 422, [{"field": "tenant_id", "message": "does not exist"}]), operation.Case())
     assert created.ids == {mine: "action"}
     for label in ("PUT /v2/action/update/{id}", "DELETE /v2/action/delete/{id}"):
         operation = _bundled_schema().find_operation_by_label(label)
@@ -138,6 +167,20 @@ def test_updates_and_deletes_only_of_created_entities() -> None:
         assert not created.owns_target_of(operation.Case(path_parameters={"id": "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"}))
     view = _bundled_schema().find_operation_by_label("GET /v2/action/view/{id}")
     assert view is not None and created.owns_target_of(view.Case(path_parameters={"id": "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"}))
+
+
+@pytest.mark.parametrize("prefix", ["", "/api", "/gateway/v2"])
+def test_a_create_is_recorded_under_any_path_prefix(prefix: str) -> None:
+    """A target mounted under a path (`--target-url http://host/api`): its creates are still the
+    run's, so their links are followed and they are deleted at the end."""
+    created = CreatedEntities()
+    create = _bundled_schema().find_operation_by_label("POST /v2/action-session/create")
+    view = _bundled_schema().find_operation_by_label("GET /v2/action-session/view/{id}")
+    assert create is not None and view is not None
+    mine = "0b7c4d47-3f5e-4f0c-9d5e-2f6a1b2c3d4e"
+    created.record(_answer(f"{prefix}/v2/action-session/create", 201, {"action_session_id": mine}), create.Case())
+    created.record(_answer(f"{prefix}/v2/action-session/view/{mine}", 201, {"action_session_id": "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f"}), view.Case())
+    assert created.ids == {mine: "action-session"}
 
 
 @pytest.mark.parametrize(

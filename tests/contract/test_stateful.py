@@ -94,7 +94,7 @@ def suite_workflow(
 
         def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
             super().after_call(response, case)
-            created.record(response)
+            created.record(response, case)
 
     return SuiteWorkflow
 

@@ -9,13 +9,16 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-
 from mockworld import REPO, spec
+
+from mock_server.testing import serving_on_loopback
 
 TOKEN = "mock-token"
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
@@ -116,6 +119,69 @@ def start_mock(*, today: str = "2026-06-15", seed: Path | None = None, extra: tu
                 mock.stop()
                 raise RuntimeError(f"/__mock/health did not answer within {START_TIMEOUT_S}s:\n{mock.log()}")
             time.sleep(0.05)
+
+
+# --- a reverse proxy in front of a started mock ---------------------------------------------
+
+CONTROL_PREFIX = "/__mock"  # the mock's own controls: production has none
+# Not passed on: hop-by-hop headers, and encodings (the upstream is asked for identity, so the
+# body passed on is the one it sent).
+NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "accept-encoding", "content-encoding"}
+NOT_FOUND_BODY = b'{"title":"Not Found","status":404}'
+
+
+def _upstream_path(raw_path: str, prefix: str, hidden: tuple[str, ...]) -> str | None:
+    """The path the upstream serves for `raw_path` under `prefix`, or None: outside the prefix,
+    or one of the hidden paths."""
+    if prefix and not raw_path.startswith(prefix + "/"):
+        return None
+    inner = raw_path[len(prefix):]
+    if any(inner == path or inner.startswith(path + "/") for path in hidden):
+        return None
+    return inner
+
+
+def reverse_proxy_app(upstream: str, *, prefix: str = "", hidden: tuple[str, ...] = (CONTROL_PREFIX,)) -> Any:
+    """An ASGI app that forwards `{prefix}/...` to `{upstream}/...` as sent (still percent-encoded)
+    and answers 404 for every other path and for the `hidden` ones, as a gateway in front of a
+    production server would."""
+    client = httpx.AsyncClient(timeout=60.0, trust_env=False)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await client.aclose()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        inner = _upstream_path(scope["raw_path"].decode("latin-1"), prefix, hidden)
+        if inner is None:
+            status, headers, content = 404, [(b"content-type", b"application/json")], NOT_FOUND_BODY
+        else:
+            query = scope["query_string"].decode("latin-1")
+            sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k.decode("latin-1").lower() not in NOT_FORWARDED]
+            url = httpx.URL(upstream + inner + (f"?{query}" if query else ""))
+            answer = await client.request(scope["method"], url, headers=[*sent, ("accept-encoding", "identity")], content=body)
+            status, content = answer.status_code, answer.content
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.multi_items() if k.lower() not in NOT_FORWARDED]
+        await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"content-length", str(len(content)).encode())]})
+        await send({"type": "http.response.body", "body": content})
+
+    return app
+
+
+@contextmanager
+def reverse_proxy(upstream: str, *, prefix: str = "") -> Iterator[str]:
+    """`reverse_proxy_app` on a free loopback port until the block ends; yields the URL its
+    clients use (the prefix included), e.g. http://127.0.0.1:41236/api."""
+    with serving_on_loopback(reverse_proxy_app(upstream.rstrip("/"), prefix=prefix.rstrip("/")), name="reverse-proxy", lifespan="on") as url:
+        yield url + prefix.rstrip("/")
 
 
 # --- small helpers over a client ---------------------------------------------------------------

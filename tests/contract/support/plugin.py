@@ -39,6 +39,7 @@ from .target import (
 
 CONTRACT_DIR = Path(__file__).resolve().parents[1]
 WRITES_MARKER = "writes"
+ANY_ID_MARKER = "changes_any_id"
 FOREIGN_OFFICE_MARKER = "needs_foreign_office"
 WHOLE_DATASET_MARKER = "whole_dataset"
 SELF_TEST_MARKER = "suite_self_test"
@@ -131,6 +132,11 @@ def options_from_config(config: pytest.Config) -> TargetOptions:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{WRITES_MARKER}: creates entities on the target (deselected when writes are not allowed)")
+    config.addinivalue_line(
+        "markers",
+        f"{ANY_ID_MARKER}: sends generated updates and deletes, whose ids could name anyone's entity "
+        "(deselected unless the target is loopback)",
+    )
     config.addinivalue_line("markers", f"{FOREIGN_OFFICE_MARKER}: needs an office of another project (deselected without one)")
     config.addinivalue_line(
         "markers",
@@ -204,12 +210,14 @@ def _is_contract_item(item: pytest.Item) -> bool:
     return CONTRACT_DIR in Path(str(item.path)).resolve().parents
 
 
-def _requirement_reasons(options: TargetOptions) -> dict[str, str]:
+def requirement_reasons(options: TargetOptions) -> dict[str, str]:
     """Marker -> why tests carrying it cannot run against this target (only unmet requirements)."""
     reasons = {}
     refusal = options.refusal_reason()
     if refusal is not None:
         reasons[WRITES_MARKER] = refusal
+    if not options.is_loopback:
+        reasons[ANY_ID_MARKER] = f"{options.url} is not a loopback address, and a generated id could name someone else's entity"
     if options.foreign_subtenant_id is None:
         reasons[FOREIGN_OFFICE_MARKER] = "no office of another project was given (--foreign-subtenant-id)"
     return reasons
@@ -237,8 +245,9 @@ LONGEST_MODULE = "test_stateful.py"
 
 @pytest.hookimpl(trylast=True)  # after `-m` and `-k` have chosen the session's tests
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests the target cannot take (writes refused, a missing reference id, whole-data-set
-    reads while workers write) are deselected, not skipped, and the reason is printed;
+    """Tests the target cannot take (writes refused, generated updates and deletes on a shared
+    server, a missing reference id, whole-data-set reads while workers write) are deselected, not
+    skipped, and the reason is printed;
     schema-driven tests go last (under pytest-xdist the longest test goes first instead)."""
     if xdist_worker_count() > 1:
         # Workers take tests in this order: the longest one (the state machine's scenarios) goes
@@ -247,7 +256,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     else:
         items.sort(key=lambda item: item.path.name in SCHEMA_DRIVEN_MODULES)
     options = options_from_config(config)
-    reasons = _requirement_reasons(options)
+    reasons = requirement_reasons(options)
     for marker, reason in [*reasons.items(), (WHOLE_DATASET_MARKER, None)]:
         if marker == WHOLE_DATASET_MARKER:
             reason = _whole_dataset_reason(options, items)  # on what the other reasons left

@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import schemathesis
 
@@ -253,12 +252,20 @@ def suite_config(target: Target) -> schemathesis.Config:
             dictionaries[name] = {"values": values}
     if not target.in_process:
         data["base-url"] = target.base_url
-    operations = data.setdefault("operations", [])
-    if not target.writes_allowed:
-        operations.append(_deselect(WRITE_VERBS))
-    elif not target.is_loopback:
-        operations.append(_deselect(DESTRUCTIVE_VERBS))
+    refused = refused_verbs(writes_allowed=target.writes_allowed, is_loopback=target.is_loopback)
+    if refused:
+        data.setdefault("operations", []).append(_deselect(refused))
     return schemathesis.Config.from_dict(data)
+
+
+def refused_verbs(*, writes_allowed: bool, is_loopback: bool) -> tuple[str, ...]:
+    """The verbs (operationId suffixes) of the operations a target may not receive (see
+    `suite_config`); the tests of one such operation are deselected (`spec_operation_params`)."""
+    if not writes_allowed:
+        return WRITE_VERBS
+    if not is_loopback:
+        return DESTRUCTIVE_VERBS
+    return ()
 
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -269,6 +276,15 @@ def spec_operations() -> list[tuple[str, str]]:
     from mock_server.spec import load_spec
 
     return [(method, path) for path, item in load_spec()["paths"].items() for method in item if method in HTTP_METHODS]
+
+
+def operation_verb(operation: tuple[str, str]) -> str:
+    """`create` of (post, /v2/action/create): the suffix of its operationId, which `suite_config`
+    selects operations by."""
+    from mock_server.spec import load_spec
+
+    method, path = operation
+    return str(load_spec()["paths"][path][method]["operationId"]).rsplit("_", 1)[-1]
 
 
 def load_schema(target: Target, config: schemathesis.Config, operation: tuple[str, str] | None = None) -> schemathesis.BaseSchema:
@@ -323,9 +339,11 @@ class CreatedEntities:
         """id -> segment of what the run created."""
         return {entity_id: segment for segment, entity_id in self.keys}
 
-    def record(self, response: Any) -> None:
-        match = CREATE_PATH.match(urlsplit(str(response.request.url)).path)
-        if match is None or response.status_code != 201:
+    def record(self, response: Any, case: Any) -> None:
+        """Note the entity of a create's 201. The operation is the case's, not read from the URL,
+        whose path also holds the target's own prefix (`--target-url https://host/api`)."""
+        match = CREATE_PATH.match(case.operation.path)
+        if match is None or case.operation.method.upper() != "POST" or response.status_code != 201:
             return
         try:
             body = json.loads(response.content)
@@ -372,7 +390,11 @@ class CreatedEntities:
         """Delete (force=true) what the run created, newest first; returns what could not be."""
         stayed = []
         for segment, entity_id in reversed(list(self.keys)):
-            answer = target.request("DELETE", f"/v2/{segment}/delete/{entity_id}", params={"force": "true"})
+            try:
+                answer = target.request("DELETE", f"/v2/{segment}/delete/{entity_id}", params={"force": "true"})
+            except Exception as error:  # noqa: BLE001 - cleanup goes on whatever one delete does
+                stayed.append(f"{segment} {entity_id}: {error!r}")
+                continue
             if answer.status_code not in (204, 404):
                 stayed.append(f"{segment} {entity_id}: {answer.status_code}")
         self.keys.clear()

@@ -303,7 +303,7 @@ def call_reconciled(case: Any, target: Target, created: CreatedEntities, **kwarg
             continue
         if resent_unsearched and 200 <= response.status_code < 300:
             # the body the spec refuses was taken: the first try may have made an entity too
-            created.record(response)
+            created.record(response, case)
             raise UnreconciledCreate(
                 f"{case.operation.label}: answered {response.status_code} to a body the spec refuses, sent again "
                 "after its first answer was lost: that first try may have made an entity this run cannot find. "
