@@ -331,6 +331,9 @@ def world_of_created(segment: str, entity_id: str, body: Mapping[str, Any]) -> W
     counts and span and a certificate's derived fields follow from the body alone. None for the
     other kinds (their fields depend on parents the model does not know). No prediction made
     from it depends on today."""
+    validity, unit = body.get("validity"), body.get("validity_unit")
+    if not (validity is None or (isinstance(validity, int) and not isinstance(validity, bool))) or not (unit is None or isinstance(unit, str)):
+        return None  # not a body the spec allows: nothing to predict from it
     world = World(today=dt.date.min)
     entity_id = entity_id.lower()
     if segment == "action":
