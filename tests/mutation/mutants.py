@@ -338,14 +338,17 @@ def session_view_count_done_plus_one(monkeypatch: MonkeyPatch) -> None:
 
 
 @faulty("certificate_expiry_derivation")
-def certificate_view_given_expiry_overridden(monkeypatch: MonkeyPatch) -> None:
-    """Certificate date_expire: the client's date_expire wins; view answers date_release + own validity instead (index is right)."""
+def certificate_view_own_validity_a_day_late(monkeypatch: MonkeyPatch) -> None:
+    """Certificate date_expire = date_release + its own validity: view answers one day later unless released on a month's last day (index is right)."""
 
+    # a month's last day is left right: only those releases are viewed by the month-end test
     def change(self: Domain, certificate: dict) -> dict:
         row = self.store.get("certificate", certificate["certificate_id"])
-        if row.get("date_expire") and row.get("validity") is not None and row.get("validity_unit"):
-            release = dt.date.fromisoformat(row["date_release"][:10])
-            certificate["date_expire"] = computed.add_period(release, row["validity"], row["validity_unit"]).isoformat()
+        release = dt.date.fromisoformat(row["date_release"][:10])
+        month_end = (release + dt.timedelta(days=1)).day == 1
+        if not row.get("date_expire") and row.get("validity") is not None and row.get("validity_unit") and not month_end:
+            expiry = computed.add_period(release, row["validity"], row["validity_unit"]) + dt.timedelta(days=1)
+            certificate["date_expire"] = expiry.isoformat()
         return certificate
 
     _answered_by(monkeypatch, "view", "certificate", change)
