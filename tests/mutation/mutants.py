@@ -355,14 +355,12 @@ def certificate_view_own_validity_a_day_late(monkeypatch: MonkeyPatch) -> None:
 
 
 @faulty("action_counts_match_model")
-def action_update_answer_counts_todo_as_valid(monkeypatch: MonkeyPatch) -> None:
-    """Action countValid = its entries VALID or EXPIRING: an update answers one entry to do as valid (view and index are right)."""
+def action_update_answer_counts_one_more_to_do(monkeypatch: MonkeyPatch) -> None:
+    """Action countSubscribed = its entries: an update answers one more, counted to do (view and index are right)."""
 
+    # both grow, so countSubscribed = countValid + countScheduled + countToDo still holds
     def change(self: Domain, action: dict) -> dict:
-        if action["countToDo"] > 0:
-            action["countValid"] += 1
-            action["countToDo"] -= 1
-        return action
+        return {**action, "countSubscribed": action["countSubscribed"] + 1, "countToDo": action["countToDo"] + 1}
 
     _answered_by(monkeypatch, "update", "action", change)
 
