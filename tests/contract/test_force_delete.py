@@ -17,16 +17,17 @@ from .support.samples import one_of_each
 from .support.scenarios import ActionSpec, CertificateSpec, Sizes, forests
 from .support.scoping import SEGMENTS
 from .support.target import Target
-from .support.verify import verify_world
+from .support.verify import verify_world, views_match_model
 
 DELETE_SIZES = Sizes(max_trees=2, max_subscribers=3, max_sessions=2, max_dates=2, max_certificates=3)
 
 Snapshot = dict[tuple[str, str], dict[str, Any] | None]
 
 
-def snapshot(api: ApiClient, keys: list[tuple[str, str]]) -> Snapshot:
-    """Every entity as the target answers it now (None when it answers 404)."""
-    return api.view_many(keys)
+def snapshot(api: ApiClient, world: World, keys: list[tuple[str, str]], margin: int) -> Snapshot:
+    """Every entity as the target answers it now (None when it answers 404), each view's derived
+    fields compared with the model."""
+    return views_match_model(api, world, keys, oracle.uncertain(world, margin))
 
 
 def recent(api: ApiClient, count: int) -> list[Exchange]:
@@ -48,14 +49,14 @@ def test_delete_previews_then_force_deletes_exactly_the_subtree(api: ApiClient, 
         victim = data.draw(st.sampled_from(candidates), label=f"{segment} to delete")
         below = oracle.descendants(world, segment, victim)
         everything = world.all_keys()
-        before = snapshot(api, everything)
+        before = snapshot(api, world, everything, room.margin)
         force_flag = data.draw(st.sampled_from([None, False]), label="force absent or false")
 
         first = api.delete(segment, victim, force=force_flag)
         if below:
             rules.preview_is_well_formed(first.exchange)
             rules.preview_lists_exactly_what_force_deletes(first.exchange, below)
-            after_preview = snapshot(api, everything)
+            after_preview = snapshot(api, world, everything, room.margin)
             rules.preview_deletes_nothing(before, after_preview, [first.exchange])
             second = api.delete(segment, victim, force=True)
             rules.success_status(second.exchange, 204)
@@ -63,7 +64,7 @@ def test_delete_previews_then_force_deletes_exactly_the_subtree(api: ApiClient, 
             rules.delete_without_descendants_succeeds(first.exchange)
 
         removed = oracle.remove(world, segment, victim)
-        after = snapshot(api, everything)
+        after = snapshot(api, world, everything, room.margin)
         still_there = [key for key in removed if after[key] is not None]
         rules.force_delete_removes_listed(still_there, recent(api, 3))
         if segment == "certificate":

@@ -16,6 +16,7 @@ from .support.scenarios import CASE_SEPARATING_LABELS, Sizes, forests
 from .support.resources import id_field
 from .support.scoping import FILTERS, SEGMENTS, matches, scoped
 from .support.target import Target
+from .support.verify import items_match_model
 
 # Larger than the default sizes: pages need several entities to be worth walking.
 PAGING_SIZES = Sizes(max_trees=3, max_subscribers=4, max_sessions=3, max_dates=2, max_certificates=4)
@@ -142,6 +143,7 @@ def test_pages_partition_the_result_set_in_requested_order(api: ApiClient, targe
             per_page = data.draw(st.one_of(st.sampled_from([1, 100]), st.integers(1, len(confined.ids) + 2)), label=f"{segment} per-page")
             items, pages = api.index_all(segment, confined.filter, sort=sort, per_page=per_page)
             rules.pages_partition_result_set(pages, id_field(segment), confined.ids)
+            items_match_model(built.world, segment, items, pages, unsure)
             expected = oracle.expected_order(oracle.sort_rows(built.world, segment, confined.ids, sort), sort)
             rules.pages_follow_requested_order(_ids(items, segment), expected, sort, pages)
             past = api.index(segment, {"filter": confined.filter, "per-page": per_page, "page": len(pages) + 1})
@@ -177,9 +179,11 @@ def test_filters_select_exactly_the_matching_entities(api: ApiClient, target: Ta
             items, pages = api.index_all(segment, filter_)
             expected = [i for i in confined.ids if i in model and matches(field, field.value_of(world, i), needle)]
             rules.filter_matches_exactly(_ids(items, segment), expected, filter_, pages)
+            items_match_model(world, segment, items, pages, unsure)
         # case-insensitive marker search: the whole scope, whatever the case
         items, pages = api.index_all("action", {"name": scope.marker.upper()})
         rules.filter_matches_exactly(_ids(items, "action"), list(world.actions), {"name": scope.marker.upper()}, pages)
+        items_match_model(world, "action", items, pages, unsure)
 
 
 @pytest.mark.writes
@@ -210,6 +214,7 @@ def test_dates_of_a_subscriber_are_those_of_its_sessions(api: ApiClient, target:
         expected = [d.id for d in world.dates.values() if d.session_id in enrolled_sessions]
         items, pages = api.index_all("action-session-date", confined.filter, params={"subscriber_id": resource_id})
         rules.dates_of_subscriber(_ids(items, "action-session-date"), expected, pages)
+        items_match_model(world, "action-session-date", items, pages)
 
 
 @given(value=malformed.malformed_ids())

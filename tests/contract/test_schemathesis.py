@@ -28,6 +28,7 @@ from .support.st_checks import (
     WRITE_VERBS,
     CreatedEntities,
     count_invariants,
+    created_entity_derived_fields,
     load_schema,
     operation_verb,
     pagination_headers_arithmetic,
@@ -226,6 +227,14 @@ SESSION = {
     "date_begin": "2026-01-10", "date_end": "2026-01-12",
 }
 SESSION_DATE = {"action_session_date_id": "5e0b9a3c-1d2e-4f5a-8b6c-7d8e9f0a1b2c", "date_begin": "2026-01-10T09:00:00", "date_end": "2026-01-10T17:00:00+01:00"}
+NEW_ACTION = {"action_type": "TRAINING", "name": "new", "subtenant_id": DEFAULT_SUBTENANT_ID, "tenant_id": DEFAULT_TENANT_ID}
+NO_COUNTS = {"countSubscribed": 0, "countValid": 0, "countScheduled": 0, "countToDo": 0}
+NEW_SESSION = {"action_id": "c4d5e6f7-a8b9-0c1d-2e3f-4a5b6c7d8e9f", "subtenant_id": DEFAULT_SUBTENANT_ID, "tenant_id": DEFAULT_TENANT_ID}
+NO_ENROLLMENTS = {"count_subscribed": 0, "count_done": 0, "count_fail": 0, "count_unknown": 0, "date_begin": None, "date_end": None}
+CERTIFICATE_ID = "7d2b8f1e-4c3a-4e5b-9a6d-1f2e3d4c5b6a"
+# released on a month's last day, valid one month: 2024-02-29 (clamped); the client's date wins over it
+NEW_CERTIFICATE = {"name": "new", "date_release": "2024-01-31", "validity": 1, "validity_unit": "MONTH", "action_type": "TRAINING",
+                   "resource_id": DEFAULT_RESOURCE_IDS[0], "tenant_id": DEFAULT_TENANT_ID}
 PAGE_OF_TWO = {"x-pagination-total-count": "5", "x-pagination-per-page": "2", "x-pagination-current-page": "1", "x-pagination-page-count": "3"}
 
 
@@ -268,6 +277,12 @@ BROKEN = {
     "session counts in an index": (count_invariants, "/v2/action-session/index", 200, [SESSION, {**SESSION, "count_fail": 1}], None, None, "session_counts_match_enrollments"),
     "session span": (session_dates_in_order, "/v2/action-session/create", 201, {**SESSION, "date_begin": "2026-01-13"}, None, None, "session_span_in_order"),
     "session date": (session_dates_in_order, "/v2/action-session-date/index", 200, [{**SESSION_DATE, "date_end": "2026-01-10T08:59:59Z"}], None, None, "session_date_end_not_before_begin"),
+    "a new action counted": (created_entity_derived_fields, "/v2/action/create", 201, {**ACTION, **NEW_ACTION, **NO_COUNTS, "countSubscribed": 1, "countToDo": 1}, None, NEW_ACTION, "action_counts_match_model"),
+    "a new session's count_done": (created_entity_derived_fields, "/v2/action-session/create", 201, {**SESSION, **NEW_SESSION, **NO_ENROLLMENTS, "count_subscribed": 1, "count_done": 1}, None, NEW_SESSION, "session_counts_match_model"),
+    "a new session spans a day": (created_entity_derived_fields, "/v2/action-session/create", 201, {**SESSION, **NEW_SESSION, **NO_ENROLLMENTS, "date_begin": "2026-01-10", "date_end": "2026-01-10"}, None, NEW_SESSION, "session_dates_span_its_dates"),
+    "the client's date_expire overridden": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-02-29", "subtenant_id": None}, None, {**NEW_CERTIFICATE, "date_expire": "2025-01-31"}, "certificate_expiry_derivation"),
+    "validity past the month's end": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-03-02", "subtenant_id": None}, None, NEW_CERTIFICATE, "certificate_expiry_derivation"),
+    "an office without a link": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-02-29", "subtenant_id": DEFAULT_SUBTENANT_ID}, None, NEW_CERTIFICATE, "certificate_office_from_first_link"),
 }
 
 
@@ -287,6 +302,10 @@ KEPT = {
     "counts": (count_invariants, "/v2/action-session/index", 200, [SESSION, ACTION], None, None),
     "a one-day session, a session without dates": (session_dates_in_order, "/v2/action-session/index", 200, [{**SESSION, "date_end": "2026-01-10"}, {**SESSION, "date_begin": None, "date_end": None}], None, None),
     "a session date with and without offset": (session_dates_in_order, "/v2/action-session-date/view/{id}", 200, SESSION_DATE, None, None),
+    "a new action": (created_entity_derived_fields, "/v2/action/create", 201, {**ACTION, **NEW_ACTION, **NO_COUNTS}, None, NEW_ACTION),
+    "a new session": (created_entity_derived_fields, "/v2/action-session/create", 201, {**SESSION, **NEW_SESSION, **NO_ENROLLMENTS}, None, NEW_SESSION),
+    "a new certificate, expiry by its validity": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-02-29", "subtenant_id": None}, None, NEW_CERTIFICATE),
+    "a new certificate, the client's date": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2025-01-31", "subtenant_id": None}, None, {**NEW_CERTIFICATE, "date_expire": "2025-01-31"}),
 }
 
 

@@ -308,6 +308,78 @@ def session_date_action_code_is_name(monkeypatch: MonkeyPatch) -> None:
     _wrap_computed(monkeypatch, "action_session_date", change)
 
 
+# ---------------------------------------------------------------- faulty: one derived field on one operation only
+#
+# Each changes the answer of one operation (view, index, or update) and leaves the others right,
+# so only a suite that compares that operation's answers with its model catches it.
+
+
+def _answered_by(monkeypatch: MonkeyPatch, operation: str, segment: str, change: Callable[[Domain, dict], dict]) -> None:
+    """Domain.<operation> (view, create or update) answers `change(self, entity)` for `segment`."""
+    original = getattr(Domain, operation)
+
+    @functools.wraps(original)
+    def patched(self: Domain, asked: str, *args: Any) -> dict:
+        answer = original(self, asked, *args)
+        return change(self, dict(answer)) if asked == segment else answer
+
+    monkeypatch.setattr(Domain, operation, patched)
+
+
+@faulty("session_counts_match_model")
+def session_view_count_done_plus_one(monkeypatch: MonkeyPatch) -> None:
+    """ActionSession count_done = its enrollments with done 1: view answers one more, and a count_subscribed that adds up (index, create and update are right)."""
+
+    # count_subscribed follows, so the sum of the parts holds (one more without it is caught by count_invariants)
+    def change(self: Domain, session: dict) -> dict:
+        return {**session, "count_done": session["count_done"] + 1, "count_subscribed": session["count_subscribed"] + 1}
+
+    _answered_by(monkeypatch, "view", "action-session", change)
+
+
+@faulty("certificate_expiry_derivation")
+def certificate_view_own_validity_a_day_late(monkeypatch: MonkeyPatch) -> None:
+    """Certificate date_expire = date_release + its own validity: view answers one day later unless released on a month's last day (index is right)."""
+
+    # a month's last day is left right: only those releases are viewed by the month-end test
+    def change(self: Domain, certificate: dict) -> dict:
+        row = self.store.get("certificate", certificate["certificate_id"])
+        release = dt.date.fromisoformat(row["date_release"][:10])
+        month_end = (release + dt.timedelta(days=1)).day == 1
+        if not row.get("date_expire") and row.get("validity") is not None and row.get("validity_unit") and not month_end:
+            expiry = computed.add_period(release, row["validity"], row["validity_unit"]) + dt.timedelta(days=1)
+            certificate["date_expire"] = expiry.isoformat()
+        return certificate
+
+    _answered_by(monkeypatch, "view", "certificate", change)
+
+
+@faulty("action_counts_match_model")
+def action_update_answer_counts_one_more_to_do(monkeypatch: MonkeyPatch) -> None:
+    """Action countSubscribed = its entries: an update answers one more, counted to do (view and index are right)."""
+
+    # both grow, so countSubscribed = countValid + countScheduled + countToDo still holds
+    def change(self: Domain, action: dict) -> dict:
+        return {**action, "countSubscribed": action["countSubscribed"] + 1, "countToDo": action["countToDo"] + 1}
+
+    _answered_by(monkeypatch, "update", "action", change)
+
+
+@faulty("action_counts_match_model")
+def action_index_scheduled_as_todo(monkeypatch: MonkeyPatch) -> None:
+    """Action countScheduled = entries enrolled in a session not yet over: index answers them as countToDo (view is right; filters use the right counts)."""
+    original = Domain.search
+
+    def search_(self: Domain, segment: str, body: dict | None, subscriber_id: str | None = None) -> Page:
+        page = original(self, segment, body, subscriber_id)
+        if segment != "action":
+            return page
+        items = [{**a, "countToDo": a["countToDo"] + a["countScheduled"], "countScheduled": 0} for a in page.items]
+        return Page(items=items, total=page.total, page=page.page, per_page=page.per_page)
+
+    monkeypatch.setattr(Domain, "search", search_)
+
+
 # ================================================================ faulty: force delete
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import rules, spec_view
+from . import oracle, rules, spec_view, verify
 from .client import ApiClient
 from .oracle import (
     ActionModel,
@@ -62,6 +62,12 @@ def _created(api: ApiClient, segment: str, body: Mapping[str, Any]) -> dict[str,
     return entity
 
 
+def answer_matches_model(api: ApiClient, target: Target, world: World, segment: str, entity: Mapping[str, Any]) -> None:
+    """The derived fields of a write's answer (the last exchange) against the model, once the
+    model has taken the write."""
+    verify.derived_fields_match_model(world, segment, entity, [api.recent[-1]], oracle.uncertain(world, target.date_margin))
+
+
 def _id(segment: str, entity: Mapping[str, Any]) -> str:
     return str(entity[id_field(segment)]).lower()
 
@@ -98,6 +104,7 @@ def create_action(api: ApiClient, target: Target, world: World, spec: ActionSpec
     )
     # reference data: the name is the directory's, used only to predict the order of a sort by it
     world.office_names.setdefault(office, entity.get("office_name"))
+    answer_matches_model(api, target, world, "action", entity)
     return action_id
 
 
@@ -122,6 +129,7 @@ def create_subscription(api: ApiClient, target: Target, world: World, action_id:
     entity = _created(api, "action-subscription", body)
     subscription_id = _id("action-subscription", entity)
     world.subscriptions[subscription_id] = SubscriptionModel(subscription_id, action_id, body["subscriber_id"], body["subscriber_type"])
+    answer_matches_model(api, target, world, "action-subscription", entity)
     return subscription_id
 
 
@@ -130,6 +138,7 @@ def create_session(api: ApiClient, target: Target, world: World, action_id: str)
     entity = _created(api, "action-session", body)
     session_id = _id("action-session", entity)
     world.sessions[session_id] = SessionModel(session_id, action_id)
+    answer_matches_model(api, target, world, "action-session", entity)
     return session_id
 
 
@@ -145,6 +154,7 @@ def create_date(api: ApiClient, target: Target, world: World, session_id: str, s
     entity = _created(api, "action-session-date", body)
     date_id = _id("action-session-date", entity)
     world.dates[date_id] = DateModel(date_id, session_id, begin, end)
+    answer_matches_model(api, target, world, "action-session-date", entity)
     return date_id
 
 
@@ -170,6 +180,7 @@ def create_enrollment(
     entity = _created(api, "action-session-subscription", enrollment_body(target, session_id, subscription_id, done, certificate_id, office))
     enrollment_id = _id("action-session-subscription", entity)
     world.enrollments[enrollment_id] = EnrollmentModel(enrollment_id, session_id, subscription_id, done, certificate_id)
+    answer_matches_model(api, target, world, "action-session-subscription", entity)
     return enrollment_id
 
 
@@ -200,6 +211,7 @@ def create_certificate(api: ApiClient, target: Target, world: World, spec: Certi
         validity_unit=spec.validity.unit if spec.validity else None,
         tenant_id=target.tenant_id,
     )
+    answer_matches_model(api, target, world, "certificate", entity)
     return certificate_id
 
 
@@ -214,6 +226,7 @@ def create_link(api: ApiClient, target: Target, world: World, certificate_id: st
     entity = api.create_ok("certificate-action", link_body(target, certificate_id, action_id, date_expire))
     link_id = _id("certificate-action", entity)
     world.links[link_id] = LinkModel(link_id, certificate_id, action_id, date_expire, world.next_seq())
+    answer_matches_model(api, target, world, "certificate-action", entity)
     return link_id
 
 

@@ -270,6 +270,92 @@ def predicted_link(world: World, link_id: str) -> dict[str, Any]:
     return {"date_expire": _iso(link_expiry(world, link)), "is_date_inherited": 0 if link.date_expire is not None else 1}
 
 
+# ---------------------------------------------------------------- fields copied from parents
+#
+# None when the parent is not in the model (a world of one just-created entity): not predicted.
+
+
+def _fields_of_action(world: World, action_id: str | None) -> dict[str, Any] | None:
+    return action_parent_fields(world, action_id) if action_id in world.actions else None
+
+
+def session_parent_fields(world: World, session_id: str) -> dict[str, Any] | None:
+    return _fields_of_action(world, world.sessions[session_id].action_id)
+
+
+def subscription_parent_fields(world: World, subscription_id: str) -> dict[str, Any] | None:
+    return _fields_of_action(world, world.subscriptions[subscription_id].action_id)
+
+
+def date_parent_fields(world: World, date_id: str) -> dict[str, Any] | None:
+    session = world.sessions.get(world.dates[date_id].session_id)
+    copied = _fields_of_action(world, session.action_id) if session else None
+    return {"action_id": session.action_id, **copied} if session and copied else None
+
+
+def enrollment_parent_fields(world: World, enrollment_id: str) -> dict[str, Any] | None:
+    session = world.sessions.get(world.enrollments[enrollment_id].session_id)
+    copied = _fields_of_action(world, session.action_id) if session else None
+    return {"action_type": copied["action_type"]} if copied else None
+
+
+def link_parent_fields(world: World, link_id: str) -> dict[str, Any] | None:
+    """A certificate-action copies its action's code, name and type and its certificate's
+    resource, name and release date."""
+    link = world.links[link_id]
+    action = _fields_of_action(world, link.action_id)
+    certificate = world.certificates.get(link.certificate_id)
+    if action is None or certificate is None:
+        return None
+    return {
+        **action,
+        "resource_id": certificate.resource_id,
+        "certificate_name": certificate.name,
+        "date_release": certificate.date_release.isoformat(),
+    }
+
+
+# ---------------------------------------------------------------- a world of one created entity
+
+
+def _date_or_none(text: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text)[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def world_of_created(segment: str, entity_id: str, body: Mapping[str, Any]) -> World | None:
+    """What the model knows of an entity a create of `body` has just made, with nothing else
+    known: nothing can hang below an entity that did not exist, so an action's counts, a session's
+    counts and span and a certificate's derived fields follow from the body alone. None for the
+    other kinds (their fields depend on parents the model does not know). No prediction made
+    from it depends on today."""
+    validity, unit = body.get("validity"), body.get("validity_unit")
+    if not (validity is None or (isinstance(validity, int) and not isinstance(validity, bool))) or not (unit is None or isinstance(unit, str)):
+        return None  # not a body the spec allows: nothing to predict from it
+    world = World(today=dt.date.min)
+    entity_id = entity_id.lower()
+    if segment == "action":
+        world.actions[entity_id] = ActionModel(
+            entity_id, str(body.get("action_type")), str(body.get("name")), body.get("code"), body.get("validity"),
+            body.get("validity_unit"), body.get("expire_interval"), str(body.get("subtenant_id")), str(body.get("tenant_id")),
+        )
+    elif segment == "action-session":
+        world.sessions[entity_id] = SessionModel(entity_id, str(body.get("action_id", "")).lower())
+    elif segment == "certificate":
+        release = _date_or_none(body.get("date_release"))
+        if release is None:
+            return None
+        world.certificates[entity_id] = CertificateModel(
+            entity_id, str(body.get("name")), str(body.get("resource_id")), str(body.get("action_type")), release,
+            _date_or_none(body.get("date_expire")), body.get("validity"), body.get("validity_unit"), str(body.get("tenant_id")),
+        )
+    else:
+        return None
+    return world
+
+
 # ---------------------------------------------------------------- force delete
 
 

@@ -12,6 +12,10 @@ Importing this module, for every Schemathesis run in the process:
     (a single entity, or each item of an index);
   - `session_dates_in_order`: a session's date_begin is not after its date_end (when both are
     set), a session date's date_end is not before its date_begin;
+  - `created_entity_derived_fields`: a create's 201 answer of an action, session or certificate
+    carries the derived fields its body alone decides (nothing hangs below a new entity: counts
+    0, a session's span null, a certificate's date_expire and office from its own fields), by the
+    model's comparison (`verify.derived_fields_match_model` over `oracle.world_of_created`);
 - nothing about the spec's string forms: stock Schemathesis reads them as the mock does (a
   date-time is a `pattern`, JSON text a plain string; docs/DECISIONS.md, "Reading the spec with
   stock tools").
@@ -40,11 +44,11 @@ from typing import Any
 
 import schemathesis
 
-from . import rules
+from . import oracle, rules, verify
 from .client import is_uuid, new_run_id
 from .exchange import Exchange, from_schemathesis
 from .findings import SCHEMATHESIS_RULES
-from .resources import BY_SEGMENT
+from .resources import BY_SEGMENT, id_field
 from .target import AuthMode, Target
 from .transport import counted_asgi
 
@@ -204,7 +208,28 @@ def session_dates_in_order(ctx: Any, response: Any, case: Any) -> bool | None:
     return None if judged else True
 
 
-CUSTOM_CHECKS: tuple[CheckFunction, ...] = (pagination_headers_arithmetic, count_invariants, session_dates_in_order)
+@_register
+def created_entity_derived_fields(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every create answered 201 of an action, session or certificate: the derived fields that its
+    body alone decides, against the model of that one new entity. (Other kinds, and update
+    answers, depend on entities this pass does not model.)"""
+    match = CREATE_PATH.match(case.operation.path)
+    if match is None or response.status_code != 201:
+        return True
+    exchange = from_schemathesis(response)
+    sent, entity = exchange.request_json(), next(_entities(exchange), None)
+    segment = match["segment"]
+    entity_id = entity.get(id_field(segment)) if entity is not None else None
+    if not isinstance(sent, Mapping) or not isinstance(entity_id, str):
+        return True
+    world = oracle.world_of_created(segment, entity_id, sent)
+    if world is None:
+        return True
+    verify.derived_fields_match_model(world, segment, entity, (exchange,))
+    return None
+
+
+CUSTOM_CHECKS: tuple[CheckFunction, ...] = (pagination_headers_arithmetic, count_invariants, session_dates_in_order, created_entity_derived_fields)
 CUSTOM_CHECK_NAMES: tuple[str, ...] = tuple(check.__name__ for check in CUSTOM_CHECKS)
 
 # ---------------------------------------------------------------- the suite's Schemathesis setup

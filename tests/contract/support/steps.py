@@ -8,7 +8,7 @@ anyway and must be refused with 422, leaving the model unchanged.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -59,8 +59,12 @@ def _deleted(context: StepContext, segment: str, entity_id: str, *, force: bool)
     context.api.forget(removed)
 
 
-def _updated(context: StepContext, segment: str, entity_id: str, body: dict[str, object]) -> dict[str, object]:
-    return context.api.update_ok(segment, entity_id, body)
+def _updated(context: StepContext, segment: str, entity_id: str, body: dict[str, object], take: Callable[[], None]) -> dict[str, object]:
+    """Send the update, let the model `take` it, and compare the answer's derived fields."""
+    answered = context.api.update_ok(segment, entity_id, body)
+    take()
+    build.answer_matches_model(context.api, context.target, context.world, segment, answered)
+    return answered
 
 
 def enroll(context: StepContext, step: Enroll) -> None:
@@ -87,8 +91,7 @@ def record_outcome(context: StepContext, step: RecordOutcome) -> None:
     enrollment = pick(list(context.world.enrollments.values()), step.enrollment_pick)
     if enrollment is None:
         return
-    answered = _updated(context, "action-session-subscription", enrollment.id, {"done": step.done})
-    enrollment.done = step.done
+    answered = _updated(context, "action-session-subscription", enrollment.id, {"done": step.done}, lambda: setattr(enrollment, "done", step.done))
     rules.partial_update_keeps_unsent_fields({"done": answered.get("done")}, {"done": step.done}, [context.api.recent[-1]])
 
 
@@ -158,8 +161,7 @@ def set_link_expiry(context: StepContext, step: SetLinkExpiry) -> None:
     if link is None:
         return
     expiry = max(step.date_expire, context.world.certificates[link.certificate_id].date_release)
-    _updated(context, "certificate-action", link.id, {"date_expire": expiry.isoformat()})
-    link.date_expire = expiry
+    _updated(context, "certificate-action", link.id, {"date_expire": expiry.isoformat()}, lambda: setattr(link, "date_expire", expiry))
 
 
 def unlink(context: StepContext, step: Unlink) -> None:
@@ -177,15 +179,16 @@ def delete_certificate(context: StepContext, step: DeleteCertificate) -> None:
 def set_expire_interval(context: StepContext, step: SetExpireInterval) -> None:
     action = pick(list(context.world.actions.values()), step.tree_pick)
     if action is not None:
-        _updated(context, "action", action.id, {"expire_interval": step.expire_interval})
-        action.expire_interval = step.expire_interval
+        _updated(context, "action", action.id, {"expire_interval": step.expire_interval}, lambda: setattr(action, "expire_interval", step.expire_interval))
 
 
 def set_action_validity(context: StepContext, step: SetActionValidity) -> None:
     action = pick(list(context.world.actions.values()), step.tree_pick)
     if action is not None:
-        _updated(context, "action", action.id, {"validity": step.validity.amount, "validity_unit": step.validity.unit})
-        action.validity, action.validity_unit = step.validity.amount, step.validity.unit
+        def take() -> None:
+            action.validity, action.validity_unit = step.validity.amount, step.validity.unit
+
+        _updated(context, "action", action.id, {"validity": step.validity.amount, "validity_unit": step.validity.unit}, take)
 
 
 def advance_clock(context: StepContext, step: AdvanceClock) -> None:
