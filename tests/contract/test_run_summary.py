@@ -31,10 +31,9 @@ from .support.plugin import options_from_config
 from .support.preflight import ConfigurationError
 from .support.target import AuthMode, TargetOptions, open_target
 from .support.findings import ANSWER_MATCHES_SPEC, Finding, findings
-from .test_production_conditions import REPO_ROOT, _start_mock
+from .suite_runs import REPO_ROOT, run_suite, start_mock
 
 pytestmark = pytest.mark.suite_self_test  # on mocks of its own: no verdict on the target
-SUITE_TIMEOUT_S = 600
 SCHEMATHESIS_ACTION_VIEW = "tests/contract/test_schemathesis.py::test_operation_keeps_the_contract[GET /v2/action/view/{id}]"
 ABSENT_CERTIFICATE_VIEW = "tests/contract/test_semantic_rules.py::test_an_absent_id_is_404_on_view[certificate]"
 
@@ -48,13 +47,6 @@ def _mock_with(apply: str) -> str:
 
 
 ACTION_VIEWS_FAIL = _mock_with("from tests.mutation.mutants import add_server_errors\nadd_server_errors(patch, 'GET', '/v2/action/view/')")
-
-
-def _run_suite(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S,
-    )
 
 
 def _summary(output: str) -> str:
@@ -71,8 +63,8 @@ def test_schemathesis_server_errors_break_no_server_error_in_the_summary_under_w
     """A server whose action views answer 500: Schemathesis' own check (ST101) fails that
     operation's test. Under two pytest-xdist workers the summary shows the rule broken, never
     held (another test checked it and held), names the failed test, and ends red."""
-    with _start_mock(entry=("-c", ACTION_VIEWS_FAIL)) as mock:
-        run = _run_suite(SCHEMATHESIS_ACTION_VIEW, ABSENT_CERTIFICATE_VIEW, "--target-url", mock.url, "-n", "2")
+    with start_mock(entry=("-c", ACTION_VIEWS_FAIL)) as mock:
+        run = run_suite(SCHEMATHESIS_ACTION_VIEW, ABSENT_CERTIFICATE_VIEW, "--target-url", mock.url, "-n", "2")
     output = run.stdout + run.stderr
     assert run.returncode == 1, output[-4000:]
     summary = _summary(output)
@@ -127,14 +119,14 @@ def _assert_configuration_error(run: subprocess.CompletedProcess[str], message: 
 
 
 def test_a_wrong_token_stops_the_run_with_one_configuration_error() -> None:
-    with _start_mock() as mock:
-        run = _run_suite(*TWO_RULE_TESTS, "--target-url", mock.url, "--token", "not-the-token")
+    with start_mock() as mock:
+        run = run_suite(*TWO_RULE_TESTS, "--target-url", mock.url, "--token", "not-the-token")
     _assert_configuration_error(run, "configuration error: the target refuses the token of --token / CONTRACT_TOKEN")
 
 
 def test_a_url_that_serves_no_api_stops_the_run_with_one_configuration_error() -> None:
-    with _start_mock() as mock:
-        run = _run_suite(*TWO_RULE_TESTS, "--target-url", f"{mock.url}/not-the-api", "--token", mock_token())
+    with start_mock() as mock:
+        run = run_suite(*TWO_RULE_TESTS, "--target-url", f"{mock.url}/not-the-api", "--token", mock_token())
     _assert_configuration_error(run, f"configuration error: --target-url / CONTRACT_TARGET_URL {mock.url}/not-the-api does not serve the API")
 
 
@@ -142,7 +134,7 @@ def test_a_url_that_does_not_answer_stops_the_run_with_one_configuration_error()
     with socket.socket() as closed:  # a port nothing listens on once it is closed
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    run = _run_suite(*TWO_RULE_TESTS, "--target-url", url, "--retries", "1")
+    run = run_suite(*TWO_RULE_TESTS, "--target-url", url, "--retries", "1")
     _assert_configuration_error(run, f"configuration error: --target-url / CONTRACT_TARGET_URL {url} does not answer")
 
 
@@ -194,8 +186,8 @@ def test_keep_data_leaves_what_a_failure_repeats_and_says_how_to_delete_it() -> 
     """A server that answers an update's description without storing it: the failure's curl
     line (a view of the action) answers 200 after the run, the summary counts what stayed, and
     the printed command deletes it."""
-    with _start_mock(entry=("-c", UPDATE_NOT_STORED)) as mock:
-        run = _run_suite(UPDATE_TEST, "--target-url", mock.url, "--keep-data")
+    with start_mock(entry=("-c", UPDATE_NOT_STORED)) as mock:
+        run = run_suite(UPDATE_TEST, "--target-url", mock.url, "--keep-data")
         output = run.stdout + run.stderr
         assert run.returncode == 1 and "BROKE update_is_stored" in output, output[-4000:]
         view = _send_curl_line(REPRODUCE_GET.findall(output)[-1], mock_token())

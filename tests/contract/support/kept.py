@@ -64,17 +64,24 @@ def delete_kept(target: Target, entities: Sequence[dict[str, str]]) -> list[str]
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.contract.support.kept", description="delete what a --keep-data run left")
-    parser.add_argument("file", type=Path, help="the contract-kept-*.json file the run wrote")
+    parser.add_argument("files", type=Path, nargs="+", metavar="file", help="the contract-kept-*.json files the runs wrote")
     parser.add_argument("--token", default=os.environ.get("CONTRACT_TOKEN", DEFAULT_TOKEN), help="API token [CONTRACT_TOKEN]")
     parser.add_argument("--auth-mode", choices=[AuthMode.HEADER.value, AuthMode.QUERY.value], default=os.environ.get("CONTRACT_AUTH_MODE", AuthMode.HEADER.value))
     args = parser.parse_args(argv)
-    listed = json.loads(args.file.read_text(encoding="utf-8"))
-    target = open_target(TargetOptions(url=listed["target_url"], token=args.token, auth_mode=AuthMode(args.auth_mode), allow_writes=True))
+    status = 0
+    for path in args.files:
+        status |= delete_listed_in(path, args.token, AuthMode(args.auth_mode))
+    return status
+
+
+def delete_listed_in(path: Path, token: str, auth_mode: AuthMode) -> int:
+    listed = json.loads(path.read_text(encoding="utf-8"))
+    target = open_target(TargetOptions(url=listed["target_url"], token=token, auth_mode=auth_mode, allow_writes=True))
     try:
         stayed = delete_kept(target, listed["entities"])
     finally:
         target.close()
-    print(f"deleted {len(listed['entities']) - len(stayed)} of {len(listed['entities'])} entities listed in {args.file}")
+    print(f"deleted {len(listed['entities']) - len(stayed)} of {len(listed['entities'])} entities listed in {path}")
     for line in stayed:
         print(f"  could not delete {line}")
     return 1 if stayed else 0
