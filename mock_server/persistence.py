@@ -1,9 +1,9 @@
 """`--state-file FILE`: the default workspace's state kept in a file between runs.
 
 At start the mock loads FILE when it exists (instead of the seed; reset still goes back to the
-seed), and says in one line which it did. It writes FILE on shutdown and on `POST /__mock/save`, atomically: the JSON goes to a
-temporary file in the same folder, is flushed to disk (fsync), then renamed over FILE, and the
-folder is synced. A process killed at any point leaves either the previous FILE or the new one
+seed), and says in one line which it did. It writes FILE on shutdown and on `POST /__mock/save`,
+atomically: the JSON goes to a temporary file in the same folder, is flushed to disk (fsync),
+then renamed over FILE, and the folder is synced. A process killed at any point leaves either the previous FILE or the new one
 whole, never part of one; a killed save may leave its `.FILE.*.tmp` file behind, which the next
 save in that folder removes.
 """
