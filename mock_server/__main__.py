@@ -156,13 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     host, port = sock.getsockname()[:2]
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     domain = app.mock_state.domain  # type: ignore[attr-defined]
+    state_file = app.mock_state_file  # type: ignore[attr-defined]
+    if state_file is not None:  # before the URL: a test reads it as soon as the mock listens
+        print(f"4HSE mock: {state_file.start_line()}", flush=True)
     print(f"4HSE mock listening on {base}", flush=True)
     print(f"  API docs (Swagger UI): {base}/docs/   spec: {base}/openapi.json", flush=True)
     print(f"  token: {config.tokens[0]}   e.g. curl -X POST '{base}/v2/action/index?access-token={config.tokens[0]}'", flush=True)
     print(f"  today: {domain.clock.today().isoformat()}{' (fixed)' if config.today else ''}   "
           f"dashboard: {base}/__mock/   controls: {base}/__mock/health", flush=True)
-    if config.state_file is not None:
-        print(f"  state file: {config.state_file} (saved on shutdown and on POST /__mock/save)", flush=True)
     if config.control_token is not None:
         print("  the controls need the control token (header X-Mock-Control-Token)", flush=True)
     # The access log is the mock's own (mock_server.access: workspace and duration included).

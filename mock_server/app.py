@@ -62,8 +62,7 @@ def create_app(config: MockConfig | None = None) -> AsyncApp:
     state_file = None
     if config.state_file is not None:
         state_file = StateFile(config.state_file, default.domain)
-        if config.state_file.exists():  # a StateError (a ValueError) when it does not load
-            default.import_state(config.state_file.read_bytes())
+        state_file.load(default.import_state)  # a StateError (a ValueError) when it does not load
     workspaces = Workspaces(default, new_state, on_delete=network.forget)
     tokens = security.Tokens(config.tokens, config.users)
 

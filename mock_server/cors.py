@@ -9,8 +9,10 @@ there, for every path (/v2, the token URL, /__mock/), before any of them sees it
 - `--no-cors`: no CORS headers at all (the browser's same-origin policy applies).
 - Credentials (cookies, Authorization) are allowed for the allowed origins; with `*` the
   middleware then answers the request's own origin, never a literal `*`, as browsers require.
-- `Access-Control-Expose-Headers` lists every response header the spec declares (the
-  `X-Pagination-*` ones), so browser code can read them.
+- `Access-Control-Expose-Headers` lists every response header the spec documents (the
+  `X-Pagination-*` ones, `WWW-Authenticate` of a 401) and the ones the simulated network adds
+  (`X-Mock-Fault`, `Retry-After` of an injected 503 or 429), and `Allow` of a 405, so browser
+  code can read them.
 """
 
 from __future__ import annotations
@@ -21,13 +23,34 @@ from typing import Any, Callable, Iterable
 from connexion.middleware import MiddlewarePosition
 from starlette.middleware.cors import CORSMiddleware
 
+from . import network
+
+# Headers of answers that neither the spec nor a layer of the mock declares: Starlette's routing
+# names a route's methods in the `Allow` of a 405.
+ROUTING_HEADERS = ("Allow",)
 LOCAL_ORIGINS = r"http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
 PREFLIGHT_MAX_AGE_S = 600
 
 
+def documented_response_headers(spec: dict[str, Any]) -> set[str]:
+    """The names of the response headers the spec documents: its reusable headers and the
+    headers of every response, of the operations and of components.responses."""
+    components = spec.get("components", {})
+    responses = list(components.get("responses", {}).values())
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict):
+                responses.extend(operation.get("responses", {}).values())
+    names = set(components.get("headers", {}))
+    for response in responses:  # a `$ref` response has no headers of its own: they are its target's
+        names.update(response.get("headers", {}))
+    return names
+
+
 def exposed_headers(spec: dict[str, Any]) -> list[str]:
-    """The response headers the spec declares (components.headers), sorted."""
-    return sorted(spec.get("components", {}).get("headers", {}))
+    """The headers a page of an allowed origin may read: every response header the spec
+    documents, those the simulated network adds to its answers and the routing's, sorted."""
+    return sorted(documented_response_headers(spec) | set(network.ANSWER_HEADERS) | set(ROUTING_HEADERS))
 
 
 def cors_options(origins: Iterable[str] | None, spec: dict[str, Any]) -> dict[str, Any]:

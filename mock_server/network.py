@@ -45,6 +45,8 @@ DEFAULT_RETRY_AFTER_S = 1
 MAX_SCOPES = 256  # workspaces with network settings of their own
 MAX_WORKSPACE_CHARS = 200
 FAULT_HEADER = "X-Mock-Fault"  # says which injected fault answered, for a reader of the traffic
+RETRY_AFTER_HEADER = "Retry-After"
+ANSWER_HEADERS = (FAULT_HEADER, RETRY_AFTER_HEADER)  # what this layer adds to answers (CORS exposes them)
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 
 _DELAY = {"type": "integer", "minimum": 0, "maximum": MAX_DELAY_MS}
@@ -400,7 +402,7 @@ async def _fault_answer(rule: FaultRule, send: Send) -> None:
     headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
                (FAULT_HEADER.lower().encode(), f"status-{status}".encode())]
     if rule.retry_after is not None:
-        headers.append((b"retry-after", str(rule.retry_after).encode()))
+        headers.append((RETRY_AFTER_HEADER.lower().encode(), str(rule.retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

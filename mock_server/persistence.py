@@ -1,9 +1,9 @@
 """`--state-file FILE`: the default workspace's state kept in a file between runs.
 
 At start the mock loads FILE when it exists (instead of the seed; reset still goes back to the
-seed). It writes FILE on shutdown and on `POST /__mock/save`, atomically: the JSON goes to a
-temporary file in the same folder, is flushed to disk (fsync), then renamed over FILE, and the
-folder is synced. A process killed at any point leaves either the previous FILE or the new one
+seed), and says in one line which it did. It writes FILE on shutdown and on `POST /__mock/save`,
+atomically: the JSON goes to a temporary file in the same folder, is flushed to disk (fsync),
+then renamed over FILE, and the folder is synced. A process killed at any point leaves either the previous FILE or the new one
 whole, never part of one; a killed save may leave its `.FILE.*.tmp` file behind, which the next
 save in that folder removes.
 """
@@ -68,7 +68,24 @@ class StateFile:
     def __init__(self, path: Path, domain: Domain) -> None:
         self.path = path
         self.domain = domain
+        self.loaded = False  # whether the state at start came from the file
         self._lock = threading.Lock()
+
+    def load(self, import_state: Callable[[bytes], None]) -> None:
+        """Load the file with `import_state` when it exists (a StateError, a ValueError, when it
+        does not load); otherwise the state stays the seed's and the first save creates the file."""
+        if self.path.exists():
+            import_state(self.path.read_bytes())
+            self.loaded = True
+
+    def start_line(self) -> str:
+        """What the mock says at start about the file: what it loaded from it, or that it starts
+        from the seed and will write the file."""
+        saves = "on shutdown and on POST /__mock/save"
+        if self.loaded:
+            entities = sum(len(table) for table in self.domain.store.tables.values())
+            return f"state loaded from {self.path} ({entities} entities); saved there {saves}"
+        return f"{self.path} does not exist yet: started from the seed; the state is saved there {saves}"
 
     def save(self) -> int:
         """Write the state now; the number of bytes written."""

@@ -2,7 +2,8 @@
 
 A bounded ring (REQUEST_LOG_SIZE entries, the oldest dropped first), listed newest first by
 `GET /__mock/requests`. Bodies are kept as excerpts: at most BODY_EXCERPT_BYTES of each body are
-held while the request runs, so a large upload or answer costs no memory here.
+held while the request runs, so a large upload or answer costs no memory here. A request body the
+app answered without reading is read (and counted) before the answer goes out.
 """
 
 from __future__ import annotations
@@ -91,20 +92,38 @@ class Recorder:
         self._send = send
         self._request = _Capture()
         self._response = _Capture()
+        self._request_ended = False  # its last body message (or the client's disconnect) was received
         self.status = 0
 
     async def receive(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
             self._request.take(message.get("body", b""))
+            self._request_ended = not message.get("more_body", False)
+        else:
+            self._request_ended = True
         return message
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
+            await self._read_the_unread_body()
         elif message["type"] == "http.response.body":
             self._response.take(message.get("body", b""))
         await self._send(message)
+
+    async def _read_the_unread_body(self) -> None:
+        """Read what the app left of the request body before answering (a 401, a parameter's
+        400, an injected fault answer before reading it), so that the log shows the bytes the
+        client sent whatever the answer; once the answer is sent, the server gives no more of it.
+        Not for a client that waits for `100 Continue`: it sends no body to a refusal."""
+        if self._expects_continue():
+            return
+        while not self._request_ended:
+            await self.receive()
+
+    def _expects_continue(self) -> bool:
+        return any(key == b"expect" and value.lower() == b"100-continue" for key, value in self._scope["headers"])
 
     def entry(self, workspace: str, seconds: float) -> LoggedRequest:
         scope = self._scope

@@ -46,6 +46,30 @@ async function run() {
 run();
 </script></body></html>"""
 
+# The same app on error answers: what it reads of an injected 503 (when to retry, which fault)
+# and of a 401 (the challenge); each of these headers is readable only if CORS exposes it.
+ERRORS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>frontend app, errors</title></head><body>
+<h1>frontend app, errors</h1><p>503: <span id="fault">...</span></p><p>401: <span id="unauthorized">...</span></p>
+<script>
+const query = new URLSearchParams(location.search);
+const mock = query.get("mock");
+async function run() {
+  try {
+    const fault = await fetch(mock + "/v2/action/index", {method: "POST",
+      headers: {"Authorization": "Bearer mock-token", "Content-Type": "application/json",
+                "X-Mock-Workspace": query.get("workspace")}, body: "{}"});
+    document.getElementById("fault").textContent = [fault.status, fault.headers.get("Retry-After"),
+      fault.headers.get("X-Mock-Fault")].join(" ");
+    const refused = await fetch(mock + "/v2/action/index", {method: "POST",
+      headers: {"Content-Type": "application/json"}, body: "{}"});
+    document.getElementById("unauthorized").textContent = refused.status + " " + refused.headers.get("WWW-Authenticate");
+  } catch (error) {
+    document.getElementById("fault").textContent = "failed: " + error;
+  }
+}
+run();
+</script></body></html>"""
+
 SMALL_WORLD_ACTIONS = "3"
 
 
@@ -54,6 +78,7 @@ def app_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A static server on another port: the frontend app's origin, http://localhost:PORT."""
     folder = tmp_path_factory.mktemp("app")
     (folder / "index.html").write_text(APP_PAGE)
+    (folder / "errors.html").write_text(ERRORS_PAGE)
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -81,6 +106,23 @@ def test_a_page_of_another_local_origin_logs_in_and_reads_the_pagination_total(
     assert page.text_content("#total") == f"200 {SMALL_WORLD_ACTIONS}"
     assert page.text_content("#workspace-total") == f"200 {SMALL_WORLD_ACTIONS}"  # a workspace of its own
     assert not [line for line in page.console_lines if "CORS" in line]
+
+
+def test_a_page_of_another_local_origin_reads_the_headers_of_a_fault_and_of_a_401(
+        page: Any, mock: RunningMock, app_origin: str, screenshots: Path) -> None:
+    workspace = "browser-faults"
+    with httpx.Client(base_url=mock.url, trust_env=False, headers={"X-Mock-Workspace": workspace}) as client:
+        rule = {"path": "/v2/action/index", "status": 503, "retry_after": 7}
+        assert client.put("/__mock/faults", json=[rule]).status_code == 200
+        try:
+            page.goto(f"{app_origin}/errors.html?mock={mock.url}&workspace={workspace}")
+            page.wait_for_function("document.getElementById('unauthorized').textContent !== '...'"
+                                   " || document.getElementById('fault').textContent.startsWith('failed')")
+            page.screenshot(path=str(screenshots / "cors-app-errors.png"))
+        finally:
+            assert client.delete(f"/__mock/workspaces/{workspace}").status_code == 204
+    assert page.text_content("#fault") == "503 7 status-503", page.console_lines
+    assert page.text_content("#unauthorized") == '401 Bearer realm="4hse"', page.console_lines
 
 
 def test_without_cors_the_same_page_is_blocked(page: Any, app_origin: str, screenshots: Path) -> None:

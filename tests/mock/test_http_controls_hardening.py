@@ -8,11 +8,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Callable
 
 import httpx
@@ -27,7 +29,8 @@ from mock_server.seed import resolve_seed
 from mock_server.state_format import StateChecker, parse_state, serialize_state
 from mockhttp import RunningMock, create, start_mock, view
 from mockworld import (
-    FIRE, MISSING, O_ROME, P_ACME, REPO, SESSION_NEXT, TODAY, World, create_body, directory_data, spec,
+    FIRE, MISSING, O_ROME, P_ACME, REPO, SESSION_NEXT, SMALL_WORLD, TODAY, World, create_body, directory_data,
+    spec,
 )
 
 pytestmark = pytest.mark.http
@@ -384,39 +387,92 @@ def _large_state(client: httpx.Client, sessions: int) -> bytes:
                                                     "data": {"location": f"Room {number}", "teacher": "T" * 40}})
         for half, (begin, end) in enumerate((("09:00", "13:00"), ("14:00", "18:00"))):
             state["entities"]["action-session-date"].append({
-                "action_session_date_id": f"7c00000{half}-0000-4000-8000-{number:012d}",
+                "action_session_date_id": _session_date_id(half, number),
                 "action_session_id": session_id, "subtenant_id": O_ROME, "tenant_id": P_ACME,
                 "date_begin": f"2026-07-01T{begin}:00", "date_end": f"2026-07-01T{end}:00",
             })
     return json.dumps(state).encode()
 
 
-def test_health_and_reads_answer_while_a_large_import_runs(api: httpx.Client, small_mock: RunningMock) -> None:
-    body = _large_state(api, 8_000)
-    assert len(body) > 3_000_000
-    outcome: dict[str, Any] = {}
+def _session_date_id(half: int, number: int) -> str:
+    return f"7c00000{half}-0000-4000-8000-{number:012d}"
 
-    def run_import() -> None:
-        with small_mock.client() as importer:
-            started = time.monotonic()
-            outcome["response"] = _import(importer, body)
-            outcome["seconds"] = time.monotonic() - started
 
-    importing = threading.Thread(target=run_import)
-    latencies: dict[str, list[float]] = {"health": [], "view": []}
-    importing.start()
-    while importing.is_alive():
-        for kind, path in (("health", "/__mock/health"), ("view", f"/v2/action/view/{FIRE}")):
-            started = time.monotonic()
-            assert api.get(path).status_code == 200
-            latencies[kind].append(time.monotonic() - started)
-    importing.join()
-    assert outcome["response"].status_code == 200, outcome["response"].text[:300]
-    assert outcome["response"].json()["entities"]["action-session-date"] == 3 + 16_000
-    assert len(latencies["health"]) >= 5, "the import was over before health was asked"
-    # generous bounds: before, health waited for the whole import
-    assert max(latencies["health"]) < outcome["seconds"] / 4, (max(latencies["health"]), outcome["seconds"])
-    assert max(latencies["view"]) < outcome["seconds"] / 4, (max(latencies["view"]), outcome["seconds"])
+# The mock with a gate in the import: when the build checks the entity GATE_ID (in the middle of
+# the import, in the worker thread), it opens the FIFO `reached` for writing, which wakes the test
+# waiting on it, then `release` for reading, which waits until the test opens it.
+GATED_IMPORTS = """
+import os, sys
+import mock_server.state_format as state_format
+
+check_entity = state_format.StateChecker.check_entity
+
+def gated(self, segment, body):
+    if isinstance(body, dict) and body.get("action_session_date_id") == {gate_id!r}:
+        os.close(os.open({reached!r}, os.O_WRONLY))
+        os.close(os.open({release!r}, os.O_RDONLY))
+    return check_entity(self, segment, body)
+
+state_format.StateChecker.check_entity = gated
+from mock_server.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+IMPORTED_SESSIONS = 1_000  # 3,000 entities, 0.9 MB: enough to be caught in the middle of building them
+GATE_ID = _session_date_id(0, IMPORTED_SESSIONS // 2)
+GATE_WAIT_S = 120  # a failure bound only: how long a broken import may take to show it never reaches the gate
+
+
+def test_health_and_reads_answer_while_a_large_import_runs(tmp_path: Path) -> None:
+    reached, release = tmp_path / "reached", tmp_path / "release"
+    os.mkfifo(reached)
+    os.mkfifo(release)
+    entry = ("-c", GATED_IMPORTS.format(gate_id=GATE_ID, reached=str(reached), release=str(release)))
+    with start_mock(today=TODAY.isoformat(), seed=SMALL_WORLD, entry=entry) as mock, mock.client() as api:
+        body = _large_state(api, IMPORTED_SESSIONS)
+        before = {"health": api.get("/__mock/health").json(), "view": view(api, "action", FIRE)}
+        woken = threading.Event()  # the import reached the gate, or it was answered without reaching it
+        at_gate = threading.Event()
+        answer: dict[str, httpx.Response] = {}
+
+        def wait_for_gate() -> None:
+            with reached.open("rb"):
+                at_gate.set()
+                woken.set()
+
+        def run_import() -> None:
+            try:
+                with mock.client() as importer:
+                    answer["import"] = _import(importer, body)
+            finally:
+                woken.set()
+
+        threading.Thread(target=wait_for_gate, daemon=True).start()
+        importing = threading.Thread(target=run_import)
+        importing.start()
+        try:
+            assert woken.wait(GATE_WAIT_S), "the import neither reached the gate nor was answered"
+            assert at_gate.is_set(), f"the import was answered before reaching the gate: {answer['import'].text[:300]}"
+            # The import is in progress (its worker waits at the gate): health and a read are
+            # answered meanwhile, from the state as it was before the import.
+            health = api.get("/__mock/health")
+            assert health.status_code == 200 and health.json() == before["health"]
+            assert view(api, "action", FIRE) == before["view"]
+        finally:
+            if at_gate.is_set():
+                os.close(os.open(release, os.O_WRONLY))  # the worker is opening it: this lets it on
+            else:
+                _wake_reader(reached)  # the gate's watcher thread
+            importing.join()
+        assert answer["import"].status_code == 200, answer["import"].text[:300]
+        assert answer["import"].json()["entities"]["action-session-date"] == 3 + 2 * IMPORTED_SESSIONS
+
+
+def _wake_reader(fifo: Path) -> None:
+    """Let a thread blocked opening `fifo` for reading go on (nothing when none is)."""
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:  # ENXIO: no reader
+        pass
 
 
 # --- error excerpts ---------------------------------------------------------------------------------------------

@@ -7,12 +7,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mockhttp import RunningMock, start_mock
+from mockhttp import TOKEN, RunningMock, start_mock
 from mockworld import FIRE, SMALL_WORLD, TODAY
 
 pytestmark = pytest.mark.http
 APP = "http://localhost:3000"
 PAGINATION = {"X-Pagination-Current-Page", "X-Pagination-Page-Count", "X-Pagination-Per-Page", "X-Pagination-Total-Count"}
+# What a browser app reads besides the pagination: the challenge of a 401 (the spec's Unauthorized
+# response), which injected fault answered and when to retry (the simulated network's 503/429),
+# the methods of a route that answered 405.
+ERROR_HEADERS = {"WWW-Authenticate", "X-Mock-Fault", "Retry-After", "Allow"}
+EXPOSED = PAGINATION | ERROR_HEADERS
 TOKEN_URL = "/realms/4hse/protocol/openid-connect/token"
 
 
@@ -55,19 +60,61 @@ def test_a_preflight_from_another_origin_is_refused(default_cors: RunningMock, o
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+def exposed(response: httpx.Response) -> set[str]:
+    """The headers a script of the page may read, lower-case (browsers compare them so)."""
+    return {name.strip().lower() for name in response.headers.get("Access-Control-Expose-Headers", "").split(",")}
+
+
+def assert_readable_by_the_app(response: httpx.Response, *headers: str) -> None:
+    """`response` carries the CORS headers for APP, and each of `headers`, which it exposes."""
+    assert response.headers["Access-Control-Allow-Origin"] == APP
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert exposed(response) == {name.lower() for name in EXPOSED}
+    for name in headers:
+        assert name in response.headers, (name, dict(response.headers))
+
+
 def test_an_answer_to_a_local_origin_exposes_the_pagination_headers(default_cors: RunningMock) -> None:
     with default_cors.client() as client:
         response = client.post("/v2/action/index", json={"per-page": 1}, headers={"Origin": APP})
     assert response.status_code == 200
-    assert response.headers["Access-Control-Allow-Origin"] == APP
-    assert set(response.headers["Access-Control-Expose-Headers"].split(", ")) == PAGINATION
+    assert_readable_by_the_app(response, *PAGINATION)
 
 
-def test_an_error_answer_carries_the_cors_headers_too(default_cors: RunningMock) -> None:
-    with default_cors.client(token=None) as client:  # 401: the browser app must be able to read it
+def test_a_401_carries_the_cors_headers_and_exposes_its_challenge(default_cors: RunningMock) -> None:
+    with default_cors.client(token=None) as client:
         response = client.post("/v2/action/index", json={}, headers={"Origin": APP})
     assert response.status_code == 401
-    assert response.headers["Access-Control-Allow-Origin"] == APP
+    assert_readable_by_the_app(response, "WWW-Authenticate")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer ")
+
+
+def test_a_405_carries_the_cors_headers_and_exposes_the_allowed_methods(default_cors: RunningMock) -> None:
+    # A method the spec has no operation for: openapi-core cannot judge it, so no recorded client.
+    with httpx.Client(base_url=default_cors.url, headers={"Authorization": f"Bearer {TOKEN}"}, trust_env=False) as client:
+        response = client.get("/v2/action/index", headers={"Origin": APP})
+    assert response.status_code == 405
+    assert_readable_by_the_app(response, "Allow")
+    assert response.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize("status", [503, 429, 500])
+def test_an_injected_fault_carries_the_cors_headers_and_exposes_its_headers(default_cors: RunningMock, status: int) -> None:
+    workspace = {"X-Mock-Workspace": f"cors-fault-{status}"}
+    with default_cors.client() as client:
+        rule = {"path": "/v2/action/index", "status": status, **({"retry_after": 7} if status != 500 else {})}
+        assert client.put("/__mock/faults", json=[rule], headers=workspace).status_code == 200
+        try:
+            response = client.post("/v2/action/index", json={}, headers={**workspace, "Origin": APP})
+        finally:
+            assert client.delete(f"/__mock/workspaces/{workspace['X-Mock-Workspace']}").status_code == 204
+    assert response.status_code == status
+    assert response.headers["X-Mock-Fault"] == f"status-{status}"
+    if status == 500:
+        assert_readable_by_the_app(response, "X-Mock-Fault")
+    else:
+        assert_readable_by_the_app(response, "X-Mock-Fault", "Retry-After")
+        assert response.headers["Retry-After"] == "7"
 
 
 def test_without_origin_no_cors_header_is_sent(default_cors: RunningMock) -> None:

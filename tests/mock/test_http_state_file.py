@@ -77,6 +77,22 @@ def test_the_state_survives_a_restart_saved_on_request_and_on_shutdown(tmp_path:
         again.stop()
 
 
+SAVES = "on shutdown and on POST /__mock/save"
+
+
+def test_the_start_says_whether_it_loaded_the_state_file_or_starts_from_the_seed(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    with started(state_file) as first:  # its lines before the URL are read by the time it listens
+        assert f"4HSE mock: {state_file} does not exist yet: started from the seed; the state is saved there {SAVES}\n" \
+            in first.log(), first.log()
+        add_action(first, "COUNTED")
+    entities = sum(len(rows) for rows in json.loads(state_file.read_bytes())["entities"].values())
+    with started(state_file) as again:
+        assert f"4HSE mock: state loaded from {state_file} ({entities} entities); saved there {SAVES}\n" \
+            in again.log(), again.log()
+        assert "COUNTED" in codes(again)
+
+
 def test_a_process_killed_during_a_save_leaves_the_previous_file_whole(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
     mock = started(state_file, pausing=True)

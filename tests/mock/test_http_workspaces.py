@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -202,6 +203,47 @@ def test_the_request_log_keeps_excerpts_of_large_bodies(client: httpx.Client) ->
     entry = _logged(client)[0]
     assert entry["request_bytes"] > 20_000
     assert len(entry["request_body"]) < 700 and entry["request_body"].endswith(f"({entry['request_bytes']} bytes)")
+
+
+def _chunked(body: bytes) -> Iterator[bytes]:
+    """`body` sent chunked: no Content-Length tells its size."""
+    yield body[:5]
+    yield body[5:]
+
+
+@pytest.mark.parametrize("case, path, body, authorized, status", [
+    ("no token", "/v2/action/index", b'{"per-page": 1}', False, 401),
+    ("no token, chunked", "/v2/action/index", b'{"per-page": 1}', False, 401),
+    ("an unknown query parameter", "/v2/action/index?unknown=1", b'{"per-page": 1}', True, 400),
+    ("an injected 503", "/v2/action/index", b'{"per-page": 1}', True, 503),
+    ("a body the schema refuses", "/v2/action/index", b'{"per-page":-1}', True, 400),
+])
+def test_the_request_log_counts_the_bytes_of_a_refused_body(
+        mock: RunningMock, client: httpx.Client, case: str, path: str, body: bytes, authorized: bool, status: int) -> None:
+    assert len(body) == 15
+    workspace = in_workspace("log-bytes")
+    if status == 503:
+        rule = {"path": "/v2/action/index", "status": 503}
+        assert client.put("/__mock/faults", json=[rule], headers=workspace).status_code == 200
+    sent = _chunked(body) if "chunked" in case else body
+    with mock.client(token="mock-token" if authorized else None) as sender:
+        response = sender.post(path, content=sent, headers={**workspace, "Content-Type": "application/json"})
+    assert response.status_code == status, response.text
+    entry = _logged(client, "log-bytes")[0]
+    assert (entry["status"], entry["request_bytes"], entry["request_body"]) == (status, 15, body.decode())
+
+
+def test_a_client_waiting_for_100_continue_is_refused_without_being_asked_for_its_body(
+        mock: RunningMock, client: httpx.Client) -> None:
+    host, port = mock.url.removeprefix("http://").split(":")
+    head = (f"POST /v2/action/index HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 15\r\nExpect: 100-continue\r\n{HEADER}: log-continue\r\n\r\n")
+    with socket.create_connection((host, int(port)), timeout=15) as connection:
+        connection.sendall(head.encode("ascii"))  # no token, and the body held back until 100 Continue
+        status_line = connection.makefile("rb").readline()
+    assert status_line.startswith(b"HTTP/1.1 401 "), status_line
+    entry = _logged(client, "log-continue")[0]
+    assert (entry["status"], entry["request_bytes"]) == (401, 0)  # it sent no byte of its body
 
 
 def test_the_request_log_filters_by_path_status_and_method(client: httpx.Client) -> None:
