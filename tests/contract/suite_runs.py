@@ -33,9 +33,21 @@ def start_mock(**options: Any) -> Any:
     return mockhttp().start_mock(**options)
 
 
+# Settings of the run that starts the child, which the child must not inherit: the target's
+# (a conformance job exports a production token and ids) and pytest-xdist's (a child of a worker
+# would count its parent's workers as its own).
+PARENT_ONLY_PREFIXES = ("CONTRACT_", "PYTEST_XDIST_", "PYTEST_CURRENT_TEST")
+
+
+def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(PARENT_ONLY_PREFIXES)}
+    return {**inherited, **(extra or {})}
+
+
 def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m pytest ARGS` from the project root (quiet, no cache), its output captured."""
+    """`python -m pytest ARGS` from the project root (quiet, no cache), its output captured; the
+    child gets only the target settings given in ARGS and ENV."""
     return subprocess.run(
         [sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider"],
-        check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S, env={**os.environ, **(env or {})},
+        check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S, env=child_environment(env),
     )

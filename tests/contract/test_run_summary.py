@@ -31,7 +31,7 @@ from .support.plugin import options_from_config
 from .support.preflight import ConfigurationError
 from .support.target import AuthMode, TargetOptions, open_target
 from .support.findings import ANSWER_MATCHES_SPEC, Finding, findings
-from .suite_runs import REPO_ROOT, run_suite, start_mock
+from .suite_runs import REPO_ROOT, child_environment, run_suite, start_mock
 
 pytestmark = pytest.mark.suite_self_test  # on mocks of its own: no verdict on the target
 SCHEMATHESIS_ACTION_VIEW = "tests/contract/test_schemathesis.py::test_operation_keeps_the_contract[GET /v2/action/view/{id}]"
@@ -91,6 +91,24 @@ def test_findings_map_schemathesis_failures_to_rules_and_name_the_rest() -> None
         Finding(None, "KeyError: 'action_id'"),
     ]
 
+
+
+def test_a_rule_broken_down_an_errors_chain_still_counts() -> None:
+    """A violation re-raised as another error (`raise ... from`, or while handling it) keeps its rule."""
+    def wrapped(chain_by_cause: bool) -> BaseException:
+        try:
+            try:
+                raise rules.RuleViolation("counts_add_up", "countSubscribed 3, the parts add up to 4")
+            except rules.RuleViolation as violation:
+                if chain_by_cause:
+                    raise RuntimeError("while checking the tree") from violation
+                raise RuntimeError("while checking the tree")
+        except RuntimeError as error:
+            return error
+        raise AssertionError("not raised")
+
+    for chain_by_cause in (True, False):
+        assert Finding("counts_add_up", "countSubscribed 3, the parts add up to 4") in findings(wrapped(chain_by_cause))
 
 def test_a_schema_violation_breaks_the_answer_rule() -> None:
     """An action view whose body lacks every required field, judged by Schemathesis' own checks."""
@@ -153,7 +171,7 @@ def test_a_401_to_the_configured_token_is_a_configuration_error_and_wrong_tokens
         target = open_target(TargetOptions(**{**options.__dict__, "url": mock.url, "token": "revoked-token"}))
         try:
             api = ApiClient(target, "ct0123abcd")
-            with pytest.raises(ConfigurationError, match=r"refuses the token of --token / CONTRACT_TOKEN: POST /v2/action/index .* answered 401"):
+            with pytest.raises(ConfigurationError, match=r"refuses the token of --token / CONTRACT_TOKEN: POST \S*/v2/action/index .* answered 401"):
                 api.index("action", {})
             assert api.index("action", {}, auth=AuthMode.NONE).status == 401
             assert api.index("action", {}, token="wrong").status == 401
@@ -161,12 +179,42 @@ def test_a_401_to_the_configured_token_is_a_configuration_error_and_wrong_tokens
             target.close()
 
 
+
+def _target_answering(answer: Any) -> Any:
+    """A target over an in-memory transport: `answer(request)` is the server."""
+    from .support.target import DEFAULT_RESOURCE_IDS, DEFAULT_SUBTENANT_ID, DEFAULT_TENANT_ID, ResourceRef, Target
+
+    return Target(
+        client=httpx.Client(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(answer)),
+        base_url="http://127.0.0.1:9", token="the-token", auth_mode=AuthMode.HEADER, tenant_id=DEFAULT_TENANT_ID,
+        subtenant_id=DEFAULT_SUBTENANT_ID, foreign_subtenant_id=None, resources=(ResourceRef(DEFAULT_RESOURCE_IDS[0]),),
+        is_loopback=True, in_process=False, writes_allowed=True,
+    )
+
+
+def test_a_401_on_one_operation_to_a_token_the_probe_takes_is_the_servers_answer() -> None:
+    """A server that refuses a valid token on one operation only breaks a rule: the suite does not
+    take it for a wrong token (the preflight's probe, an index of actions, still takes it)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == "Bearer the-token"
+        if request.url.path == "/v2/action/index":
+            return httpx.Response(200, json=[], headers={"X-Pagination-Total-Count": "0"})
+        return httpx.Response(401, json={"type": "about:blank", "title": "Unauthorized", "status": 401})
+
+    target = _target_answering(answer)
+    try:
+        view = ApiClient(target, "ct0123abcd").view("action", "3f0e8c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b")
+    finally:
+        target.close()
+    assert view.status == 401
+
 # ---------------------------------------------------------------- --keep-data
 
 UPDATE_NOT_STORED = _mock_with("from tests.mutation.mutants import CATALOGUE\nCATALOGUE['update_answers_description_not_stored'].apply(patch)")
 UPDATE_TEST = "tests/contract/test_semantic_rules.py::test_each_field_an_update_sends_is_stored[action]"
 REPRODUCE_GET = re.compile(r"Reproduce: (curl .* -X GET .*)$", re.MULTILINE)
-KEEP_COMMAND = re.compile(r"^  (\.venv/bin/python -m tests\.contract\.support\.kept (\S+) --token \"\$CONTRACT_TOKEN\")$", re.MULTILINE)
+KEEP_COMMAND = re.compile(r"^  (\.venv/bin/python -m tests\.contract\.support\.kept (\S+) --token mock-token)$", re.MULTILINE)
 
 
 def _send_curl_line(line: str, token: str) -> httpx.Response:
@@ -199,7 +247,20 @@ def test_keep_data_leaves_what_a_failure_repeats_and_says_how_to_delete_it() -> 
         with mock.client() as control:
             stayed = _run_entities(control, marker[1])
             assert stayed and f"  action: {len(stayed)}\n" in kept, (stayed, kept[:2000])
-            deleted = subprocess.run(shlex.split(command[1].replace('"$CONTRACT_TOKEN"', mock_token())), cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+            deleted = subprocess.run(shlex.split(command[1]), cwd=REPO_ROOT, env=child_environment(), capture_output=True, text=True, timeout=120)
             (REPO_ROOT / command[2]).unlink()
             assert deleted.returncode == 0, deleted.stdout + deleted.stderr
             assert _run_entities(control, marker[1]) == []
+
+
+# ---------------------------------------------------------------- what a run against a server leaves out
+
+
+def test_a_run_against_a_server_leaves_out_the_tests_of_the_suite_itself() -> None:
+    """The suite's self-tests start mocks of their own and judge no target: a run against a URL
+    (a conformance run on production) deselects them, with the reason; the in-process run keeps them."""
+    from .support import plugin
+
+    assert plugin.SELF_TEST_MARKER in plugin.requirement_reasons(TargetOptions(url="https://api.example.test"))
+    assert plugin.SELF_TEST_MARKER in plugin.requirement_reasons(TargetOptions(url="http://127.0.0.1:8080"))
+    assert plugin.SELF_TEST_MARKER not in plugin.requirement_reasons(TargetOptions())

@@ -207,8 +207,10 @@ class ApiClient:
         exchange = from_httpx(response, label=label)
         self.recent.append(exchange)
         if exchange.status == 401 and token is None and auth in (None, self.target.auth_mode):
-            # the configured token in the configured form: the token is wrong, not the server
-            raise preflight.token_refused(self.target, f"{method} {path}", exchange.status)
+            # The configured token in the configured form was refused: when the probe of the
+            # preflight is refused too, the token is wrong (revoked meanwhile), not the server;
+            # when the probe takes it, this 401 is the server's answer, for the rules to judge.
+            preflight.check_target(self.target)
         rules.no_server_error(exchange)
         return Answer(exchange)
 

@@ -75,10 +75,26 @@ def finding_of(error: BaseException) -> list[Finding]:
     return [Finding(None, _first_line(f"{type(error).__name__}: {error}"))]
 
 
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The errors this one was raised from or while handling (`raise ... from`, `except:`), nearest first."""
+    seen = {id(error)}
+    current = error.__cause__ or error.__context__
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
 def findings(error: BaseException) -> list[Finding]:
-    """What the error of a failed test says, each cause once, in order."""
+    """What the error of a failed test says, each cause once, in order: a rule broken further down
+    an error's chain (a violation re-raised as another error) still counts as that rule."""
     found: dict[Finding, None] = {}
     for leaf in _leaves(error):
         for finding in finding_of(leaf):
             found[finding] = None
+        for cause in _causes(leaf):
+            for judged in _leaves(cause):
+                if isinstance(judged, (rules.RuleViolation, Failure)):
+                    for finding in finding_of(judged):
+                        found[finding] = None
     return list(found)

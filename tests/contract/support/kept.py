@@ -4,7 +4,7 @@ With --keep-data nothing the run creates is deleted (neither at the end of a sco
 run), so the curl lines of a failure repeat it afterwards. At the end the run lists, by resource,
 the entities that are still there and writes them to a file; this module deletes them again:
 
-    .venv/bin/python -m tests.contract.support.kept contract-kept-ct1a2b3c4d.json --token "$CONTRACT_TOKEN"
+    .venv/bin/python -m tests.contract.support.kept contract-kept-ct1a2b3c4d.json --token mock-token
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ KEPT: list[tuple[str, str, str]] = []
 
 
 def still_there(target: Target, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The entities that a view still finds (Schemathesis' own deletes may have removed some)."""
-    return [(segment, entity_id) for segment, entity_id in keys if target.request("GET", f"/v2/{segment}/view/{entity_id}").status_code == 200]
+    """The entities that a view does not find gone (Schemathesis' own deletes may have removed
+    some): only a 404 means gone; an entity whose view answered anything else stays listed."""
+    return [(segment, entity_id) for segment, entity_id in keys if target.request("GET", f"/v2/{segment}/view/{entity_id}").status_code != 404]
 
 
 def note_kept(target: Target, marker: str, keys: Sequence[tuple[str, str]]) -> None:
@@ -41,25 +42,43 @@ def write_kept(path: Path, target_url: str, kept: Sequence[tuple[str, str, str]]
     path.write_text(json.dumps({"target_url": target_url, "entities": entities}, indent=1) + "\n", encoding="utf-8")
 
 
-def summary_lines(path: Path, target_url: str, kept: Sequence[tuple[str, str, str]]) -> list[str]:
+def summary_lines(path: Path, target_url: str, kept: Sequence[tuple[str, str, str]], token: str) -> list[str]:
     counts = Counter(segment for _, segment, _ in kept)
     markers = sorted({marker for marker, _, _ in kept})
     return [
         f"{len(kept)} entities of this run stay on {target_url} (run markers {', '.join(markers)}):",
         *(f"  {segment}: {count}" for segment, count in sorted(counts.items())),
         f"listed in {path}; delete them with:",
-        f'  .venv/bin/python -m tests.contract.support.kept {path} --token "$CONTRACT_TOKEN"',
+        f"  .venv/bin/python -m tests.contract.support.kept {path} {token_argument(token)}",
     ]
 
 
-def delete_kept(target: Target, entities: Sequence[dict[str, str]]) -> list[str]:
-    """Delete (force=true) the listed entities, newest first; returns what could not be."""
+def token_argument(token: str) -> str:
+    """How the printed delete command names the run's token: the mock's own token as it is, any
+    other from the environment (a real token is a secret, and is not printed)."""
+    return f"--token {DEFAULT_TOKEN}" if token == DEFAULT_TOKEN else '--token "$CONTRACT_TOKEN"  (with CONTRACT_TOKEN set to the token of the run)'
+
+
+
+def force_delete_newest_first(target: Target, keys: Sequence[tuple[str, str]]) -> list[str]:
+    """Delete (force=true) these (segment, id) entities, newest first, since children were created
+    after their parents; returns what could not be deleted. One delete that fails, however, does
+    not stop the others."""
     stayed = []
-    for entity in reversed(entities):
-        answer = target.request("DELETE", f"/v2/{entity['resource']}/delete/{entity['id']}", params={"force": "true"})
+    for segment, entity_id in reversed(list(keys)):
+        try:
+            answer = target.request("DELETE", f"/v2/{segment}/delete/{entity_id}", params={"force": "true"})
+        except Exception as error:  # noqa: BLE001 - cleanup goes on whatever one delete does
+            stayed.append(f"{segment} {entity_id}: {error!r}")
+            continue
         if answer.status_code not in (204, 404):  # 404: gone with a parent deleted before
-            stayed.append(f"{entity['resource']} {entity['id']}: {answer.status_code}")
+            stayed.append(f"{segment} {entity_id}: {answer.status_code}")
     return stayed
+
+
+def delete_kept(target: Target, entities: Sequence[dict[str, str]]) -> list[str]:
+    """Delete the entities a kept file lists; returns what could not be."""
+    return force_delete_newest_first(target, [(entity["resource"], entity["id"]) for entity in entities])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

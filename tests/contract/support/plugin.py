@@ -220,6 +220,12 @@ def requirement_reasons(options: TargetOptions) -> dict[str, str]:
         reasons[ANY_ID_MARKER] = f"{options.url} is not a loopback address, and a generated id could name someone else's entity"
     if options.foreign_subtenant_id is None:
         reasons[FOREIGN_OFFICE_MARKER] = "no office of another project was given (--foreign-subtenant-id)"
+    if not options.in_process:
+        # they judge no target (each starts mocks of its own), so a run against one gains nothing from them
+        reasons[SELF_TEST_MARKER] = (
+            "they test the suite's own machinery on mocks of their own, not the target; "
+            "the in-process run (no --target-url) runs them"
+        )
     return reasons
 
 
@@ -389,9 +395,13 @@ def _write_failed_tests(terminalreporter: Any, failed: list[str]) -> None:
 
 def _write_verdict(terminalreporter: Any, failed: list[str]) -> None:
     if CONFIGURATION_ERRORS:
-        terminalreporter.write_line(f"the run is RED, the target was not judged: {CONFIGURATION_ERRORS[0]}", red=True, bold=True)
+        judged = "stopped before its end" if LEDGER.checks or LEDGER.broken else "the target was not judged"
+        terminalreporter.write_line(f"the run is RED, {judged}: {CONFIGURATION_ERRORS[0]}", red=True, bold=True)
     elif failed:
         terminalreporter.write_line(f"the run is RED: {len(failed)} tests failed", red=True, bold=True)
+    elif LEDGER.broken:
+        # a check recorded a broken rule in a test that did not fail on it: still not green
+        terminalreporter.write_line(f"the run is RED: {len(LEDGER.broken)} rules broken, though no test failed", red=True, bold=True)
     else:
         terminalreporter.write_line("the run is green: no test failed", green=True)
 
@@ -404,7 +414,7 @@ def _write_kept(terminalreporter: Any) -> None:
     path = Path(kept_file_name(KEPT))
     write_kept(path, url, KEPT)
     terminalreporter.section("contract data kept (--keep-data)")
-    for line in summary_lines(path, url, KEPT):
+    for line in summary_lines(path, url, KEPT, terminalreporter.config.getoption("token")):
         terminalreporter.write_line(line)
 
 
@@ -417,8 +427,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     write = terminalreporter.write_line
     terminalreporter.section("contract rules")
-    if CONFIGURATION_ERRORS:
-        # the target was not judged: no rule held or broke
+    if CONFIGURATION_ERRORS and not LEDGER.checks and not LEDGER.broken:
+        # stopped before the first check: the target was not judged, no rule held or broke
         _write_verdict(terminalreporter, failed)
         return
     for reason in _deselection_reasons:

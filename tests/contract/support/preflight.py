@@ -2,9 +2,10 @@
 the configured token. When it is not, the run stops at once with a configuration error instead
 of reporting every rule as broken.
 
-`check_target` asks before the first test (one index of actions with the configured token);
-`token_refused` is the error for a 401 to a request sent later with the configured token in the
-configured form (tests of the auth rules send wrong tokens on purpose, and are not asked).
+`check_target` asks before the first test (one index of actions with the configured token), and
+again when a later request sent with the configured token in the configured form is answered 401
+(tests of the auth rules send wrong tokens on purpose, and are not asked): refused there too, the
+token was revoked meanwhile; taken there, that 401 is the server's, and a rule judges it.
 """
 
 from __future__ import annotations

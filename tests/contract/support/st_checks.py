@@ -44,10 +44,11 @@ from typing import Any
 
 import schemathesis
 
-from . import oracle, rules, verify
+from . import oracle, rules, spec_view, verify
 from .client import is_uuid, new_run_id
 from .exchange import Exchange, from_schemathesis
 from .findings import SCHEMATHESIS_RULES
+from .kept import force_delete_newest_first
 from .resources import BY_SEGMENT, id_field
 from .target import AuthMode, Target
 from .transport import counted_asgi
@@ -306,10 +307,8 @@ def spec_operations() -> list[tuple[str, str]]:
 def operation_verb(operation: tuple[str, str]) -> str:
     """`create` of (post, /v2/action/create): the suffix of its operationId, which `suite_config`
     selects operations by."""
-    from mock_server.spec import load_spec
-
     method, path = operation
-    return str(load_spec()["paths"][path][method]["operationId"]).rsplit("_", 1)[-1]
+    return str(spec_view.spec()["paths"][path][method]["operationId"]).rsplit("_", 1)[-1]
 
 
 def load_schema(target: Target, config: schemathesis.Config, operation: tuple[str, str] | None = None) -> schemathesis.BaseSchema:
@@ -413,14 +412,6 @@ class CreatedEntities:
 
     def cleanup(self, target: Target) -> list[str]:
         """Delete (force=true) what the run created, newest first; returns what could not be."""
-        stayed = []
-        for segment, entity_id in reversed(list(self.keys)):
-            try:
-                answer = target.request("DELETE", f"/v2/{segment}/delete/{entity_id}", params={"force": "true"})
-            except Exception as error:  # noqa: BLE001 - cleanup goes on whatever one delete does
-                stayed.append(f"{segment} {entity_id}: {error!r}")
-                continue
-            if answer.status_code not in (204, 404):
-                stayed.append(f"{segment} {entity_id}: {answer.status_code}")
+        stayed = force_delete_newest_first(target, list(self.keys))
         self.keys.clear()
         return stayed
