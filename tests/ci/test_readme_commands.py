@@ -1,7 +1,8 @@
-"""Every shell command of the READMEs runs as written in a fresh shell from the repository root,
-after the two set-up commands: the project's programs are called by their path in `.venv/bin`
-(a fresh shell has no virtual environment on its PATH), and no relative path is used after a
-`cd` has left the repository root."""
+"""Every shell command of the READMEs' `bash`/`sh` blocks can run as written in a fresh shell from
+the repository root, after the two set-up commands: the project's programs are called by their
+path in `.venv/bin` (a fresh shell has no virtual environment on its PATH), and no relative path
+is used after a `cd` has left the repository root. Checked by reading the commands' program
+words, not by running them (commands in running text are not read)."""
 
 from __future__ import annotations
 
