@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -238,14 +237,11 @@ def test_the_request_log_counts_the_bytes_of_a_refused_body(
 
 def test_a_client_waiting_for_100_continue_is_refused_without_being_asked_for_its_body(
         mock: RunningMock, client: httpx.Client) -> None:
-    host, port = mock.url.removeprefix("http://").split(":")
-    head = (f"POST /v2/action/index HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: 15\r\nExpect: 100-continue\r\n{HEADER}: log-continue\r\n\r\n")
-    with socket.create_connection((host, int(port)), timeout=15) as connection:
-        connection.sendall(head.encode("ascii"))  # no token, and the body held back until 100 Continue
-        status_line = connection.makefile("rb").readline()
-    assert status_line.startswith(b"HTTP/1.1 401 "), status_line
-    entry = _logged(client, "log-continue")[0]
+    headers = {"Content-Type": "application/json", "Content-Length": "15", "Expect": "100-continue",
+               HEADER: "log-continue"}
+    status, _ = _answer_to_a_partial_body(mock, headers, b"")  # no token; the body held back until 100 Continue
+    assert status == 401
+    entry = _the_logged_request(client, "log-continue")
     assert (entry["status"], entry["request_bytes"]) == (401, 0)  # it sent no byte of its body
 
 
