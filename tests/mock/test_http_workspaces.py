@@ -231,7 +231,7 @@ def test_the_request_log_counts_the_bytes_of_a_refused_body(
     with mock.client(token="mock-token" if authorized else None) as sender:
         response = sender.post(path, content=sent, headers={**workspace, "Content-Type": "application/json"})
     assert response.status_code == status, response.text
-    entry = _logged(client, "log-bytes")[0]
+    entry = _the_logged_request(client, "log-bytes")
     assert (entry["status"], entry["request_bytes"], entry["request_body"]) == (status, 15, body.decode())
 
 
