@@ -3,7 +3,9 @@
 A bounded ring (REQUEST_LOG_SIZE entries, the oldest dropped first), listed newest first by
 `GET /__mock/requests`. Bodies are kept as excerpts: at most BODY_EXCERPT_BYTES of each body are
 held while the request runs, so a large upload or answer costs no memory here. A request body the
-app answered without reading is read (and counted) before the answer goes out.
+app answered without reading is read (and counted) before the answer goes out, up to
+UNREAD_BODY_BYTES: a longer one is logged with the size its Content-Length declares (without one,
+with the bytes read, marked as at least that many).
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from starlette.types import Message, Receive, Scope, Send
 REQUEST_LOG_SIZE = 500  # entries per workspace
 BODY_EXCERPT_BYTES = 512  # of each request and response body
 MAX_LISTED = 500  # entries one listing answers at most (?limit=)
+# Of a request body the app answered without reading: read so that the log shows its size and
+# excerpt, but no further, so that a large or slow upload refused unread (a 401) is answered
+# without waiting for the rest of it (/v2 has no body limit).
+UNREAD_BODY_BYTES = 64 * 1024
 
 _sequence = itertools.count(1)  # one numbering for every workspace: ids order all requests
 
@@ -50,23 +56,26 @@ class LoggedRequest:
     response_head: bytes
     response_bytes: int
     duration_ms: float
+    request_bytes_at_least: bool = False  # the body was not read to its end, and no Content-Length said its size
 
     def as_json(self) -> dict[str, Any]:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.time)) + f".{int(self.time % 1 * 1000):03d}Z"
+        request_body = body_excerpt(self.request_head, self.request_bytes, self.request_bytes_at_least)
         return {
             "id": self.id, "time": stamp, "workspace": self.workspace, "method": self.method, "path": self.path,
-            "query": redacted(self.query), "request_body": redacted(body_excerpt(self.request_head, self.request_bytes)),
-            "request_bytes": self.request_bytes, "status": self.status,
+            "query": redacted(self.query), "request_body": redacted(request_body),
+            "request_bytes": self.request_bytes, "request_bytes_at_least": self.request_bytes_at_least,
+            "status": self.status,
             "response_body": body_excerpt(self.response_head, self.response_bytes),
             "response_bytes": self.response_bytes, "duration_ms": self.duration_ms,
         }
 
 
-def body_excerpt(head: bytes, total: int) -> str:
+def body_excerpt(head: bytes, total: int, at_least: bool = False) -> str:
     """The first bytes of a body as text (invalid UTF-8 replaced), saying when it was cut."""
     text = head.decode("utf-8", "replace")
     if total > len(head):
-        text += f"... ({total} bytes)"
+        text += f"... (at least {total} bytes)" if at_least else f"... ({total} bytes)"
     return text
 
 
@@ -93,6 +102,7 @@ class Recorder:
         self._request = _Capture()
         self._response = _Capture()
         self._request_ended = False  # its last body message (or the client's disconnect) was received
+        self._unread_left = False  # the body answered unread was longer than UNREAD_BODY_BYTES
         self.status = 0
 
     async def receive(self) -> Message:
@@ -116,24 +126,38 @@ class Recorder:
         """Read what the app left of the request body before answering (a 401, a parameter's
         400, an injected fault answer before reading it), so that the log shows the bytes the
         client sent whatever the answer; once the answer is sent, the server gives no more of it.
+        At most UNREAD_BODY_BYTES in all: the refusal of a larger body does not wait for it.
         Not for a client that waits for `100 Continue`: it sends no body to a refusal."""
         if self._expects_continue():
             return
-        while not self._request_ended:
+        while not self._request_ended and self._request.total < UNREAD_BODY_BYTES:
             await self.receive()
+        self._unread_left = not self._request_ended
 
     def _expects_continue(self) -> bool:
         return any(key == b"expect" and value.lower() == b"100-continue" for key, value in self._scope["headers"])
 
+    def _request_size(self) -> tuple[int, bool]:
+        """The request body's size, and whether it is a lower bound only: a body left unread
+        past UNREAD_BODY_BYTES is as long as its Content-Length says, else at least what was read."""
+        read = self._request.total
+        if not self._unread_left:
+            return read, False
+        for key, value in self._scope["headers"]:
+            if key == b"content-length" and value.isdigit() and int(value) >= read:
+                return int(value), False
+        return read, True
+
     def entry(self, workspace: str, seconds: float) -> LoggedRequest:
         scope = self._scope
+        request_bytes, at_least = self._request_size()
         return LoggedRequest(
             id=next(_sequence), time=time.time(), workspace=workspace, method=scope["method"],
             path=scope["path"], query=scope.get("query_string", b"").decode("latin-1"),
-            request_head=self._request.head, request_bytes=self._request.total,
+            request_head=self._request.head, request_bytes=request_bytes,
             status=self.status or 500,  # no answer started: the server failed
             response_head=self._response.head, response_bytes=self._response.total,
-            duration_ms=round(seconds * 1000, 3),
+            duration_ms=round(seconds * 1000, 3), request_bytes_at_least=at_least,
         )
 
 

@@ -31,11 +31,11 @@ class RunningMock:
     url: str
     output: deque[str] = field(default_factory=lambda: deque(maxlen=200))
 
-    def client(self, token: str | None = TOKEN) -> httpx.Client:
+    def client(self, token: str | None = TOKEN, timeout: httpx.Timeout | float = 15.0) -> httpx.Client:
         """A client that sends `token` as `Authorization: Bearer` (none when None); what it
         exchanges goes to the recorders (tests/mock/openapi_core_check.py)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=15.0, trust_env=False,
+        return httpx.Client(base_url=self.url, headers=headers, timeout=timeout, trust_env=False,
                             event_hooks={"response": [_record]})
 
     def __enter__(self) -> RunningMock:

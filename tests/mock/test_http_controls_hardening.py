@@ -420,6 +420,7 @@ sys.exit(main(sys.argv[1:]))
 IMPORTED_SESSIONS = 1_000  # 3,000 entities, 0.9 MB: enough to be caught in the middle of building them
 GATE_ID = _session_date_id(0, IMPORTED_SESSIONS // 2)
 GATE_WAIT_S = 120  # a failure bound only: how long a broken import may take to show it never reaches the gate
+IMPORT_WAIT_S = 300  # a hang guard only: how long the import may take to be answered once let on
 
 
 def test_health_and_reads_answer_while_a_large_import_runs(tmp_path: Path) -> None:
@@ -433,6 +434,7 @@ def test_health_and_reads_answer_while_a_large_import_runs(tmp_path: Path) -> No
         woken = threading.Event()  # the import reached the gate, or it was answered without reaching it
         at_gate = threading.Event()
         answer: dict[str, httpx.Response] = {}
+        raised: list[BaseException] = []  # by the import's thread
 
         def wait_for_gate() -> None:
             with reached.open("rb"):
@@ -441,17 +443,28 @@ def test_health_and_reads_answer_while_a_large_import_runs(tmp_path: Path) -> No
 
         def run_import() -> None:
             try:
-                with mock.client() as importer:
+                # No read timeout: the answer waits for the gate and the whole import, however
+                # loaded the machine; the waits below (GATE_WAIT_S, IMPORT_WAIT_S) are the hang guards.
+                with mock.client(timeout=httpx.Timeout(15.0, read=None)) as importer:
                     answer["import"] = _import(importer, body)
+            except BaseException as error:  # reported by the assertions below
+                raised.append(error)
             finally:
                 woken.set()
 
+        def outcome() -> str:
+            if raised:
+                return f"the import raised {raised[0]!r}"
+            if "import" in answer:
+                return f"{answer['import'].status_code}: {answer['import'].text[:300]}"
+            return "no answer yet"
+
         threading.Thread(target=wait_for_gate, daemon=True).start()
-        importing = threading.Thread(target=run_import)
+        importing = threading.Thread(target=run_import, daemon=True)  # never left blocking the run's exit
         importing.start()
         try:
             assert woken.wait(GATE_WAIT_S), "the import neither reached the gate nor was answered"
-            assert at_gate.is_set(), f"the import was answered before reaching the gate: {answer['import'].text[:300]}"
+            assert at_gate.is_set(), f"the import ended before reaching the gate: {outcome()}"
             # The import is in progress (its worker waits at the gate): health and a read are
             # answered meanwhile, from the state as it was before the import.
             health = api.get("/__mock/health")
@@ -462,8 +475,9 @@ def test_health_and_reads_answer_while_a_large_import_runs(tmp_path: Path) -> No
                 os.close(os.open(release, os.O_WRONLY))  # the worker is opening it: this lets it on
             else:
                 _wake_reader(reached)  # the gate's watcher thread
-            importing.join()
-        assert answer["import"].status_code == 200, answer["import"].text[:300]
+            importing.join(IMPORT_WAIT_S)
+        assert not importing.is_alive(), f"the import was not answered within {IMPORT_WAIT_S}s of its release"
+        assert "import" in answer and answer["import"].status_code == 200, outcome()
         assert answer["import"].json()["entities"]["action-session-date"] == 3 + 2 * IMPORTED_SESSIONS
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import socket
+import http.client
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from mock_server.request_log import BODY_EXCERPT_BYTES, UNREAD_BODY_BYTES
 from mock_server.workspaces import MAX_WORKSPACES
 from mockhttp import RunningMock, start_mock
 from mockworld import FIRE, SMALL_WORLD, SUB_1, TODAY, create_body
@@ -229,21 +231,77 @@ def test_the_request_log_counts_the_bytes_of_a_refused_body(
     with mock.client(token="mock-token" if authorized else None) as sender:
         response = sender.post(path, content=sent, headers={**workspace, "Content-Type": "application/json"})
     assert response.status_code == status, response.text
-    entry = _logged(client, "log-bytes")[0]
+    entry = _the_logged_request(client, "log-bytes")
     assert (entry["status"], entry["request_bytes"], entry["request_body"]) == (status, 15, body.decode())
 
 
 def test_a_client_waiting_for_100_continue_is_refused_without_being_asked_for_its_body(
         mock: RunningMock, client: httpx.Client) -> None:
-    host, port = mock.url.removeprefix("http://").split(":")
-    head = (f"POST /v2/action/index HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: 15\r\nExpect: 100-continue\r\n{HEADER}: log-continue\r\n\r\n")
-    with socket.create_connection((host, int(port)), timeout=15) as connection:
-        connection.sendall(head.encode("ascii"))  # no token, and the body held back until 100 Continue
-        status_line = connection.makefile("rb").readline()
-    assert status_line.startswith(b"HTTP/1.1 401 "), status_line
-    entry = _logged(client, "log-continue")[0]
+    headers = {"Content-Type": "application/json", "Content-Length": "15", "Expect": "100-continue",
+               HEADER: "log-continue"}
+    status, _ = _answer_to_a_partial_body(mock, headers, b"")  # no token; the body held back until 100 Continue
+    assert status == 401
+    entry = _the_logged_request(client, "log-continue")
     assert (entry["status"], entry["request_bytes"]) == (401, 0)  # it sent no byte of its body
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["Content-Length", "chunked"])
+def test_a_refused_body_longer_than_what_is_read_of_it_is_answered_without_waiting_for_the_rest(
+        mock: RunningMock, client: httpx.Client, chunked: bool) -> None:
+    """The answer to a 20 MB upload without a token comes once UNREAD_BODY_BYTES of it are read,
+    with the rest never sent; the log gives the size its Content-Length declares, or without one
+    the bytes read as a lower bound."""
+    declared = 20_000_000
+    sent = b"x" * (UNREAD_BODY_BYTES + 4096)
+    headers = {"Content-Type": "application/json", HEADER: "log-large"}
+    if chunked:
+        headers["Transfer-Encoding"] = "chunked"
+        status, _ = _answer_to_a_partial_body(mock, headers, b"%x\r\n%s\r\n" % (len(sent), sent))
+    else:
+        headers["Content-Length"] = str(declared)
+        status, _ = _answer_to_a_partial_body(mock, headers, sent)
+    assert status == 401
+    entry = _the_logged_request(client, "log-large")
+    assert entry["request_body"].startswith("x" * BODY_EXCERPT_BYTES)
+    if chunked:
+        assert UNREAD_BODY_BYTES <= entry["request_bytes"] <= len(sent) and entry["request_bytes_at_least"]
+        assert entry["request_body"].endswith(f"... (at least {entry['request_bytes']} bytes)")
+    else:
+        assert (entry["request_bytes"], entry["request_bytes_at_least"]) == (declared, False)
+        assert entry["request_body"].endswith(f"... ({declared} bytes)")
+
+
+ANSWER_WAIT_S = 15.0  # a hang guard only: how long a raw request waits for its answer
+LOG_WAIT_S = 15.0  # a hang guard only: how long a test waits for a request's log entry
+
+
+def _answer_to_a_partial_body(mock: RunningMock, headers: dict[str, str], sent: bytes) -> tuple[int, bytes]:
+    """POST /v2/action/index without a token, with `headers`, sending `sent` of its body and
+    holding the rest back: the answer's status and its body, read to its end."""
+    host, port = mock.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=ANSWER_WAIT_S)
+    try:
+        connection.putrequest("POST", "/v2/action/index", skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        if sent:
+            connection.send(sent)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _the_logged_request(client: httpx.Client, workspace: str) -> dict[str, Any]:
+    """The one entry of `workspace`'s request log, waited for: it is added once the app has
+    returned, which can be after the client has read the whole answer."""
+    deadline = time.monotonic() + LOG_WAIT_S
+    while not (logged := _logged(client, workspace)):
+        assert time.monotonic() < deadline, f"no request logged in {workspace} within {LOG_WAIT_S}s"
+        time.sleep(0.01)
+    assert len(logged) == 1, logged
+    return logged[0]
 
 
 def test_the_request_log_filters_by_path_status_and_method(client: httpx.Client) -> None:

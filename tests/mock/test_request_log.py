@@ -40,6 +40,8 @@ def test_filters_and_limit() -> None:
 def test_an_excerpt_says_how_long_the_body_was_and_survives_bad_utf8() -> None:
     assert body_excerpt(b"abc", 3) == "abc"
     assert body_excerpt(b"x" * BODY_EXCERPT_BYTES, 10_000) == "x" * BODY_EXCERPT_BYTES + "... (10000 bytes)"
+    cut = body_excerpt(b"x" * BODY_EXCERPT_BYTES, 70_000, at_least=True)
+    assert cut == "x" * BODY_EXCERPT_BYTES + "... (at least 70000 bytes)"
     assert body_excerpt(b"\xff\xfe", 2) == "\ufffd\ufffd"
     assert entry(1).as_json()["time"] == "2026-05-28T20:26:40.500Z"
 
