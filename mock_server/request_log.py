@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -95,10 +95,12 @@ class _Capture:
 class Recorder:
     """Wraps an ASGI request's receive and send to keep what the log shows of it."""
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send, log: Callable[[Recorder], None]) -> None:
         self._scope = scope
         self._receive = receive
         self._send = send
+        self._log = log
+        self._logged = False
         self._request = _Capture()
         self._response = _Capture()
         self._request_ended = False  # its last body message (or the client's disconnect) was received
@@ -120,7 +122,17 @@ class Recorder:
             await self._read_the_unread_body()
         elif message["type"] == "http.response.body":
             self._response.take(message.get("body", b""))
+            if not message.get("more_body", False):
+                # logged before the answer's last bytes leave: a client that has its whole answer
+                # finds the request in the log
+                self.log_once()
         await self._send(message)
+
+    def log_once(self) -> None:
+        """Add this request to the log, once (when its answer ends, or when the app stops without one)."""
+        if not self._logged:
+            self._logged = True
+            self._log(self)
 
     async def _read_the_unread_body(self) -> None:
         """Read what the app left of the request body before answering (a 401, a parameter's

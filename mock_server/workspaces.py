@@ -185,11 +185,14 @@ class WorkspaceMiddleware:
         token = _current.set(workspace)
         try:
             if logged_path(scope["path"], self.token_path):
-                recorder = Recorder(scope, receive, send)
+                def log(answered: Recorder) -> None:
+                    workspace.requests.add(answered.entry(workspace.name, time.perf_counter() - started))
+
+                recorder = Recorder(scope, receive, send, log)
                 try:
                     await self.app(scope, recorder.receive, recorder.send)
                 finally:
-                    workspace.requests.add(recorder.entry(workspace.name, time.perf_counter() - started))
+                    recorder.log_once()  # an app that failed before its answer ended is logged too
                 status = recorder.status
             else:
                 status_box: list[int] = [0]

@@ -55,3 +55,33 @@ def test_tokens_and_passwords_are_not_shown() -> None:
     assert shown["query"] == "access-token=***&x=1"
     assert shown["request_body"] == "grant_type=password&username=demo&password=***"
     assert "s3cret" not in str(shown) and "mock-token" not in str(shown)
+
+
+def test_a_request_is_in_the_log_before_the_last_bytes_of_its_answer_leave() -> None:
+    """A client that has its whole answer finds its request in the log: the entry is added before
+    the answer's last body message is sent, not after the app returns."""
+    import asyncio
+
+    from mock_server.request_log import Recorder
+
+    log = RequestLog()
+    logged_when_sent: list[tuple[bool, int]] = []
+
+    async def app(scope: dict, receive: object, send: object) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"[", "more_body": True})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"]"})  # type: ignore[operator]
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.body":
+            logged_when_sent.append((message.get("more_body", False), len(log)))
+
+    scope = {"type": "http", "method": "POST", "path": "/v2/action/index", "query_string": b"", "headers": []}
+    recorder = Recorder(scope, receive, send, lambda answered: log.add(answered.entry("default", 0.001)))
+    asyncio.run(app(scope, recorder.receive, recorder.send))
+    recorder.log_once()  # as the middleware does when the app returns: no second entry
+    assert logged_when_sent == [(True, 0), (False, 1)]
+    assert [(e.status, e.response_bytes) for e in log.newest_first()] == [(200, 2)]
