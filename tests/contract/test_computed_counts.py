@@ -12,12 +12,20 @@ from .support import build, oracle, rules
 from .support.build import build_forest, room_of
 from .support.client import ApiClient
 from .support.oracle import World
-from .support.scenarios import ActionSpec, CertificateSpec, Sizes, Validity, forests, steps
+from .support.scenarios import (
+    ActionSpec,
+    CertificateSpec,
+    Sizes,
+    Validity,
+    forests,
+    steps,
+    updates_of_every_kind,
+)
 from .support.steps import StepContext, apply_step
 from .support.target import Target
 from .support.verify import verify_certificates, verify_world
 
-STEP_SIZES = Sizes(max_trees=2, max_subscribers=3, max_sessions=2, max_dates=2, max_certificates=2)
+STEP_SIZES = Sizes(max_trees=2, max_subscribers=3, max_sessions=2, max_dates=2, max_certificates=2, every_kind=True)
 
 
 @pytest.mark.writes
@@ -33,13 +41,19 @@ def test_built_scenario_matches_the_model(api: ApiClient, target: Target, data: 
 @pytest.mark.writes
 @given(data=st.data())
 def test_counts_follow_every_step(api: ApiClient, target: Target, data: st.DataObject) -> None:
+    """Every example first updates an entity of every kind (each answer against the model), then
+    takes drawn steps, the model checked after each."""
     room = room_of(target)
     forest = data.draw(forests(room, STEP_SIZES), label="forest")
+    updates = data.draw(updates_of_every_kind(room), label="updates")
     step_list = data.draw(st.lists(steps(room), min_size=1, max_size=8), label="steps")
     with api.scope() as scope:
         built = build_forest(api, target, forest, room.today)
         context = StepContext(api, target, built.world)
         try:
+            for update in updates:
+                apply_step(context, update)
+            verify_world(api, context.world, scope.marker, margin=room.margin)
             for step in step_list:
                 apply_step(context, step)
                 verify_world(api, context.world, scope.marker, margin=room.margin)

@@ -8,11 +8,15 @@ computed by the oracle; no server is involved.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
 from .support import rules
+from .support.client import Answer
+from .support.exchange import Exchange
 from .support.oracle import (
     ActionModel,
     CertificateModel,
@@ -23,7 +27,7 @@ from .support.oracle import (
     Uncertain,
     World,
 )
-from .support.verify import derived_fields_match_model
+from .support.verify import derived_fields_match_model, views_match_model
 
 pytestmark = pytest.mark.suite_self_test  # judges made-up answers: no verdict on the target
 
@@ -118,3 +122,28 @@ def test_what_today_could_decide_either_way_is_left_out() -> None:
     derived_fields_match_model(world(), "action", {**RIGHT["action"], "countValid": 0, "countToDo": 3}, [], unsure)
     with pytest.raises(rules.RuleViolation):  # only today's part is left out: the copied fields still count
         derived_fields_match_model(world(), "action-subscription", {**RIGHT["action-subscription"], "action_code": "x"}, [], unsure)
+
+
+class AnsweringViews:
+    """Stands in for the client: every view answers 200 with the given entity."""
+
+    def __init__(self, answers: dict[tuple[str, str], dict[str, Any]]) -> None:
+        self.answers = answers
+
+    def view(self, segment: str, entity_id: str) -> Answer:
+        body = json.dumps(self.answers[(segment, entity_id)]).encode()
+        return Answer(Exchange("GET", f"/v2/{segment}/view/{entity_id}", {}, None, 200, {"content-type": "application/json"}, body))
+
+    def gather(self, calls: Sequence[Callable[[], Answer]]) -> list[Answer]:
+        return [call() for call in calls]
+
+
+def test_views_name_a_wrong_status_before_the_counts_it_decides() -> None:
+    # the first entry answered NEW, and its action's counts with it: one valid entry fewer
+    answers = {
+        ("action", ACTION): {**RIGHT["action"], "countValid": 0, "countToDo": 3},
+        ("action-subscription", SUBSCRIPTIONS[0]): {**RIGHT["action-subscription"], "status": "NEW"},
+    }
+    with pytest.raises(rules.RuleViolation) as raised:
+        views_match_model(AnsweringViews(answers), world(), list(answers))  # type: ignore[arg-type]
+    assert raised.value.rule == "subscription_status_matches_certificates"

@@ -112,6 +112,11 @@ class Sizes:
     max_sessions: int = 2
     max_dates: int = 2
     max_certificates: int = 3
+    # at least one entity of every kind: the first tree has a subscriber, a session with a date
+    # and an enrollment, and the first certificate is linked to it (what `updates_of_every_kind`
+    # needs). With a date margin, a forest whose expiries could fall on a boundary still loses
+    # its links (`forests`), and then the link update finds nothing to update.
+    every_kind: bool = False
 
 
 # ---------------------------------------------------------------- dates around today
@@ -180,18 +185,25 @@ def clear_session_dates(today: dt.date, margin: int) -> st.SearchStrategy[DateSp
     return session_dates(today, margin).filter(lambda d: date_is_clear(d, today, margin))
 
 
-def sessions(today: dt.date, margin: int, max_dates: int) -> st.SearchStrategy[SessionSpec]:
-    return st.builds(SessionSpec, st.lists(clear_session_dates(today, margin), max_size=max_dates).map(tuple))
+def sessions(today: dt.date, margin: int, max_dates: int, min_dates: int = 0) -> st.SearchStrategy[SessionSpec]:
+    return st.builds(SessionSpec, st.lists(clear_session_dates(today, margin), min_size=min_dates, max_size=max_dates).map(tuple))
 
 
 @st.composite
-def trees(draw: st.DrawFn, room: Room, sizes: Sizes, certificate_count: int) -> TreeSpec:
+def trees(draw: st.DrawFn, room: Room, sizes: Sizes, certificate_count: int, every_kind: bool = False) -> TreeSpec:
+    """An action with its children; `every_kind`: at least one subscriber, one session whose
+    first has a date, and one enrollment."""
     today, margin, resource_count = room.today, room.margin, room.resource_count
+    least = 1 if every_kind else 0
     action = draw(actions(room.office_count))
-    subscribers = tuple(draw(st.lists(st.integers(0, resource_count - 1), unique=True, max_size=min(sizes.max_subscribers, resource_count))))
-    tree_sessions = tuple(draw(st.lists(sessions(today, margin, sizes.max_dates), max_size=sizes.max_sessions)))
+    subscribers = tuple(
+        draw(st.lists(st.integers(0, resource_count - 1), unique=True, min_size=least, max_size=max(least, min(sizes.max_subscribers, resource_count))))
+    )
+    first_session = [draw(sessions(today, margin, max(1, sizes.max_dates), min_dates=1))] if every_kind else []
+    more_sessions = draw(st.lists(sessions(today, margin, sizes.max_dates), max_size=max(0, sizes.max_sessions - len(first_session))))
+    tree_sessions = tuple(first_session + more_sessions)
     pairs = [(s, sub) for s in range(len(tree_sessions)) for sub in range(len(subscribers))]
-    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, min_size=least, max_size=len(pairs))) if pairs else []
     certificate_choice = st.one_of(st.none(), st.integers(0, certificate_count - 1)) if certificate_count else st.none()
     enrollments = tuple(
         EnrollmentSpec(session=s, subscription=sub, done=draw(st.sampled_from(DONE_VALUES)), certificate=draw(certificate_choice))
@@ -259,10 +271,17 @@ def forest_is_clear(forest: ForestSpec, today: dt.date, margin: int) -> bool:
 @st.composite
 def forests(draw: st.DrawFn, room: Room, sizes: Sizes = Sizes()) -> ForestSpec:
     today, margin = room.today, room.margin
-    certificate_specs = tuple(draw(st.lists(certificates(room), max_size=sizes.max_certificates)))
-    tree_specs = tuple(draw(st.lists(trees(room, sizes, len(certificate_specs)), min_size=1, max_size=sizes.max_trees)))
+    least = 1 if sizes.every_kind else 0
+    certificate_specs = tuple(draw(st.lists(certificates(room), min_size=least, max_size=max(least, sizes.max_certificates))))
+    if sizes.every_kind:
+        first_tree = draw(trees(room, sizes, len(certificate_specs), every_kind=True))
+        tree_specs = (first_tree, *draw(st.lists(trees(room, sizes, len(certificate_specs)), max_size=sizes.max_trees - 1)))
+    else:
+        tree_specs = tuple(draw(st.lists(trees(room, sizes, len(certificate_specs)), min_size=1, max_size=sizes.max_trees)))
     pairs = [(c, t) for c in range(len(certificate_specs)) for t in range(len(tree_specs))]
     chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
+    if sizes.every_kind and (0, 0) not in chosen:
+        chosen = [(0, 0), *chosen]
     links = tuple(
         LinkSpec(c, t, draw(link_dates(today, margin, certificate_specs[c].date_release, tree_specs[t].action.expire_interval)))
         for c, t in chosen
@@ -365,16 +384,81 @@ class SetActionValidity:
 
 
 @dataclass(frozen=True)
+class DescribeAction:
+    """An action update that changes no input of a derived value."""
+
+    tree_pick: int
+    description: str
+
+
+@dataclass(frozen=True)
+class MoveSubscription:
+    """The entry's subscriber becomes another resource (one not subscribed to its action, or its own)."""
+
+    subscription_pick: int
+    resource_pick: int
+
+
+@dataclass(frozen=True)
+class SetSessionValidity:
+    """A session update that changes no input of a derived value (nothing derives from it)."""
+
+    session_pick: int
+    validity: Validity
+
+
+@dataclass(frozen=True)
+class MoveDate:
+    date_pick: int
+    date: DateSpec
+
+
+@dataclass(frozen=True)
+class SetCertificateValidity:
+    certificate_pick: int
+    validity: Validity
+
+
+@dataclass(frozen=True)
 class AdvanceClock:
     days: int
 
 
 Step = (
     Enroll | Unenroll | RecordOutcome | AddDate | RemoveDate | AddSession | Subscribe | Unsubscribe | IssueCertificate
-    | LinkCertificate | SetLinkExpiry | Unlink | DeleteCertificate | SetExpireInterval | SetActionValidity | AdvanceClock
+    | LinkCertificate | SetLinkExpiry | Unlink | DeleteCertificate | SetExpireInterval | SetActionValidity | DescribeAction
+    | MoveSubscription | SetSessionValidity | MoveDate | SetCertificateValidity | AdvanceClock
 )
 
 PICK = st.integers(0, 7)  # resolved modulo what exists when the step runs
+
+
+def _link_expiries(room: Room) -> st.SearchStrategy[dt.date]:
+    return day_offsets(room.margin).map(lambda o: room.today + dt.timedelta(days=o))
+
+
+def _given_validities() -> st.SearchStrategy[Validity]:
+    return validities().filter(lambda v: v is not None)  # type: ignore[return-value]
+
+
+def updates_of_every_kind(room: Room) -> st.SearchStrategy[list[Step]]:
+    """One update of every resource kind whose answers carry derived fields, in a drawn order:
+    for actions two that change an input of derived values (validity: the expiry its certificates
+    inherit; expire_interval: its entries' statuses) and one that changes none.
+    On a forest drawn with `Sizes(every_kind=True)` each finds its entity, so every answer is
+    compared with the model whatever the seed."""
+    updates: list[st.SearchStrategy[Step]] = [
+        st.builds(DescribeAction, PICK, labels()),
+        st.builds(SetActionValidity, PICK, _given_validities()),
+        st.builds(SetExpireInterval, PICK, st.integers(0, 60)),
+        st.builds(MoveSubscription, PICK, PICK),
+        st.builds(SetSessionValidity, PICK, _given_validities()),
+        st.builds(MoveDate, PICK, clear_session_dates(room.today, room.margin)),
+        st.builds(RecordOutcome, PICK, st.sampled_from(DONE_VALUES)),
+        st.builds(SetCertificateValidity, PICK, _given_validities()),
+        st.builds(SetLinkExpiry, PICK, _link_expiries(room)),
+    ]
+    return st.tuples(*updates).flatmap(lambda drawn: st.permutations(list(drawn)))
 
 
 def steps(room: Room) -> st.SearchStrategy[Step]:
@@ -398,7 +482,12 @@ def steps(room: Room) -> st.SearchStrategy[Step]:
         st.builds(Unlink, PICK),
         st.builds(DeleteCertificate, PICK),
         st.builds(SetExpireInterval, PICK, st.integers(0, 60)),
-        st.builds(SetActionValidity, PICK, validities().filter(lambda v: v is not None)),
+        st.builds(SetActionValidity, PICK, _given_validities()),
+        st.builds(DescribeAction, PICK, labels()),
+        st.builds(MoveSubscription, PICK, PICK),
+        st.builds(SetSessionValidity, PICK, _given_validities()),
+        st.builds(MoveDate, PICK, clear_session_dates(today, margin)),
+        st.builds(SetCertificateValidity, PICK, _given_validities()),
     ]
     if room.clock_settable:
         choices.append(st.builds(AdvanceClock, st.integers(-400, 400)))

@@ -20,14 +20,19 @@ from .scenarios import (
     AddSession,
     AdvanceClock,
     DeleteCertificate,
+    DescribeAction,
     Enroll,
     IssueCertificate,
     LinkCertificate,
+    MoveDate,
+    MoveSubscription,
     RecordOutcome,
     RemoveDate,
     SetActionValidity,
+    SetCertificateValidity,
     SetExpireInterval,
     SetLinkExpiry,
+    SetSessionValidity,
     Step,
     Subscribe,
     Unenroll,
@@ -191,6 +196,59 @@ def set_action_validity(context: StepContext, step: SetActionValidity) -> None:
         _updated(context, "action", action.id, {"validity": step.validity.amount, "validity_unit": step.validity.unit}, take)
 
 
+def describe_action(context: StepContext, step: DescribeAction) -> None:
+    action = pick(list(context.world.actions.values()), step.tree_pick)
+    if action is not None:
+        _updated(context, "action", action.id, {"description": step.description}, lambda: None)
+
+
+def move_subscription(context: StepContext, step: MoveSubscription) -> None:
+    world, resources = context.world, context.target.resources
+    subscription = pick(list(world.subscriptions.values()), step.subscription_pick)
+    if subscription is None:
+        return
+    # a resource subscribed to the action by another entry would be a duplicate (422): never picked
+    taken = {s.subscriber_id for s in world.subscriptions.values() if s.action_id == subscription.action_id and s.id != subscription.id}
+    resource = pick([r for r in resources if r.resource_id not in taken], step.resource_pick)
+    assert resource is not None  # the entry's own resource is never taken
+
+    def take() -> None:
+        subscription.subscriber_id, subscription.subscriber_type = resource.resource_id, resource.resource_type
+
+    body = {"subscriber_id": resource.resource_id, "subscriber_type": resource.resource_type}
+    _updated(context, "action-subscription", subscription.id, body, take)
+
+
+def set_session_validity(context: StepContext, step: SetSessionValidity) -> None:
+    session = pick(list(context.world.sessions.values()), step.session_pick)
+    if session is not None:
+        body = {"validity": step.validity.amount, "validity_unit": step.validity.unit}
+        _updated(context, "action-session", session.id, body, lambda: None)
+
+
+def move_date(context: StepContext, step: MoveDate) -> None:
+    date = pick(list(context.world.dates.values()), step.date_pick)
+    if date is None:
+        return
+    begin, end = step.date.texts()
+
+    def take() -> None:
+        date.date_begin, date.date_end = begin, end
+
+    _updated(context, "action-session-date", date.id, {"date_begin": begin, "date_end": end}, take)
+
+
+def set_certificate_validity(context: StepContext, step: SetCertificateValidity) -> None:
+    certificate = pick(list(context.world.certificates.values()), step.certificate_pick)
+    if certificate is None:
+        return
+
+    def take() -> None:
+        certificate.validity, certificate.validity_unit = step.validity.amount, step.validity.unit
+
+    _updated(context, "certificate", certificate.id, {"validity": step.validity.amount, "validity_unit": step.validity.unit}, take)
+
+
 def advance_clock(context: StepContext, step: AdvanceClock) -> None:
     day = context.world.today + dt.timedelta(days=step.days)
     context.target.set_today(day)
@@ -213,6 +271,11 @@ HANDLERS = {
     DeleteCertificate: delete_certificate,
     SetExpireInterval: set_expire_interval,
     SetActionValidity: set_action_validity,
+    DescribeAction: describe_action,
+    MoveSubscription: move_subscription,
+    SetSessionValidity: set_session_validity,
+    MoveDate: move_date,
+    SetCertificateValidity: set_certificate_validity,
     AdvanceClock: advance_clock,
 }
 

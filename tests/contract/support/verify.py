@@ -129,11 +129,25 @@ def items_match_model(world: World, segment: str, items: Sequence[Any], exchange
         derived_fields_match_model(world, segment, item, exchanges, unsure)
 
 
+# Resources whose derived fields others derive from come first: a certificate's expiry decides its
+# links' and its entries' statuses, statuses and sessions decide an action's counts.
+DERIVATION_ORDER = (
+    "certificate",
+    "certificate-action",
+    "action-subscription",
+    "action-session-date",
+    "action-session-subscription",
+    "action-session",
+    "action",
+)
+
+
 def views_match_model(
     api: ApiClient, world: World, keys: Sequence[tuple[str, str]], unsure: oracle.Uncertain = NO_DOUBT
 ) -> dict[tuple[str, str], dict[str, Any] | None]:
     """View every (segment, id), side by side over HTTP; each entity answered (None for a 404)
-    with its derived fields compared with the model."""
+    with its derived fields compared with the model, in `DERIVATION_ORDER`: a wrong field is
+    named by its own rule before the fields derived from it are judged."""
     answers = api.gather([functools.partial(api.view, *key) for key in keys])
     viewed: dict[tuple[str, str], dict[str, Any] | None] = {}
     for (segment, entity_id), answer in zip(keys, answers, strict=True):
@@ -141,8 +155,11 @@ def views_match_model(
             viewed[(segment, entity_id)] = None
             continue
         rules.success_status(answer.exchange, 200)
-        derived_fields_match_model(world, segment, answer.body, [answer.exchange], unsure)
         viewed[(segment, entity_id)] = answer.body
+    judged = sorted(zip(keys, answers, strict=True), key=lambda pair: DERIVATION_ORDER.index(pair[0][0]))
+    for (segment, _), answer in judged:
+        if answer.status != 404:
+            derived_fields_match_model(world, segment, answer.body, [answer.exchange], unsure)
     return viewed
 
 
