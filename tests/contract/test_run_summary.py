@@ -46,7 +46,8 @@ def _mock_with(apply: str) -> str:
     )
 
 
-ACTION_VIEWS_FAIL = _mock_with("from tests.mutation.mutants import add_server_errors\nadd_server_errors(patch, 'GET', '/v2/action/view/')")
+# the mock's own fault injection: every action view answers 500
+ACTION_VIEWS_FAIL = [{"operationId": "action_view", "status": 500, "probability": 1.0}]
 
 
 def _summary(output: str) -> str:
@@ -63,7 +64,9 @@ def test_schemathesis_server_errors_break_no_server_error_in_the_summary_under_w
     """A server whose action views answer 500: Schemathesis' own check (ST101) fails that
     operation's test. Under two pytest-xdist workers the summary shows the rule broken, never
     held (another test checked it and held), names the failed test, and ends red."""
-    with start_mock(entry=("-c", ACTION_VIEWS_FAIL)) as mock:
+    with start_mock() as mock:
+        with mock.client() as control:
+            assert control.put("/__mock/faults", json=ACTION_VIEWS_FAIL).status_code == 200
         run = run_suite(SCHEMATHESIS_ACTION_VIEW, ABSENT_CERTIFICATE_VIEW, "--target-url", mock.url, "-n", "2")
     output = run.stdout + run.stderr
     assert run.returncode == 1, output[-4000:]

@@ -1245,31 +1245,6 @@ def add_lost_create_answers(monkeypatch: MonkeyPatch, every: int = LOST_CREATE_A
     _add_outer_middleware(monkeypatch, LostCreateAnswers, every=every)
 
 
-SERVER_ERROR_BODY = b'{"type":"about:blank","title":"Internal Server Error","status":500}'
-
-
-class ServerErrorsOn:
-    """Every API request whose method and path start as given is answered 500 before it reaches
-    the app, as from a gateway whose upstream fails on that operation."""
-
-    def __init__(self, app: ASGIApp, tokens: tuple[str, ...] = (), method: str = "GET", path_prefix: str = "/v2/") -> None:
-        self.app, self.method, self.path_prefix = app, method, path_prefix
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if not (_is_api_path(scope) and scope.get("method") == self.method and str(scope.get("path", "")).startswith(self.path_prefix)):
-            await self.app(scope, receive, send)
-            return
-        await send({"type": "http.response.start", "status": 500, "headers": [
-            (b"content-type", b"application/problem+json"), (b"content-length", str(len(SERVER_ERROR_BODY)).encode()),
-        ]})
-        await send({"type": "http.response.body", "body": SERVER_ERROR_BODY})
-
-
-def add_server_errors(monkeypatch: MonkeyPatch, method: str, path_prefix: str) -> None:
-    """Not a variant of the catalogue: for tests of the suite's own report on a failing server."""
-    _add_outer_middleware(monkeypatch, ServerErrorsOn, method=method, path_prefix=path_prefix)
-
-
 @legitimate
 def created_answers_lost_502(monkeypatch: MonkeyPatch) -> None:
     """Legitimate: a gateway answers 502 for every 25th create the server stored (201): processed, its answer lost."""
