@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import json
 import re
 import secrets
@@ -316,10 +315,6 @@ class ApiClient:
         with ThreadPoolExecutor(max_workers=min(CONCURRENT_READS, len(reads))) as pool:
             futures = [pool.submit(read) for read in reads]
         return [future.result() for future in futures]
-
-    def view_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
-        """`view_or_none` of every (segment, id), side by side over HTTP."""
-        return dict(zip(keys, self.gather([functools.partial(self.view_or_none, *key) for key in keys]), strict=True))
 
     def view(self, segment: str, entity_id: str, *, auth: AuthMode | None = None, token: str | None = None) -> Answer:
         return self._send("GET", f"/v2/{segment}/view/{entity_id}", auth=auth, token=token, label=f"view {segment}")
