@@ -152,10 +152,12 @@ def test_a_url_that_serves_no_api_stops_the_run_with_one_configuration_error() -
 
 
 def test_a_url_that_does_not_answer_stops_the_run_with_one_configuration_error() -> None:
-    with socket.socket() as closed:  # a port nothing listens on once it is closed
-        closed.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    run = run_suite(*TWO_RULE_TESTS, "--target-url", url, "--retries", "1")
+    # bound but never listening for the whole run: connections are refused, and no other server
+    # started meanwhile (`--port 0`) can be given the port
+    with socket.socket() as unanswered:
+        unanswered.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unanswered.getsockname()[1]}"
+        run = run_suite(*TWO_RULE_TESTS, "--target-url", url, "--retries", "1")
     _assert_configuration_error(run, f"configuration error: --target-url / CONTRACT_TARGET_URL {url} does not answer")
 
 
