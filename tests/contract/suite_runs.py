@@ -33,6 +33,15 @@ def start_mock(**options: Any) -> Any:
     return mockhttp().start_mock(**options)
 
 
+
+def mock_entry(apply: str) -> str:
+    """`python -c` code that starts the mock (`start_mock(entry=("-c", ...))`) after `apply`:
+    code that patches it through a MonkeyPatch named `patch` (a faulty variant, a gateway)."""
+    return (
+        "import sys\nfrom pytest import MonkeyPatch\npatch = MonkeyPatch()\n"
+        f"{apply}\nfrom mock_server.__main__ import main\nsys.exit(main(sys.argv[1:]))\n"
+    )
+
 # Settings of the run that starts the child, which the child must not inherit: the target's
 # (a conformance job exports a production token and ids) and pytest-xdist's (a child of a worker
 # would count its parent's workers as its own).

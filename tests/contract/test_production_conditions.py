@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .suite_runs import RUN_MARKER, run_suite, start_mock
+from .suite_runs import RUN_MARKER, mock_entry, run_suite, start_mock
 from .support import transport
 from .support.client import ApiClient
 from .support.drift import compare, report, resolve_local_refs
@@ -143,14 +143,7 @@ def test_a_lost_create_answer_is_reconciled_by_the_run_marker(
 LOST_EVERY = 4  # a quarter of the stored creates: each Schemathesis test meets some
 # The mock as a real server, behind tests/mutation/mutants.py's gateway that answers 502 for every
 # LOST_EVERY-th create it stored (201).
-LOSSY_MOCK = f"""
-import sys
-from pytest import MonkeyPatch
-from tests.mutation.mutants import add_lost_create_answers
-add_lost_create_answers(MonkeyPatch(), every={LOST_EVERY})
-from mock_server.__main__ import main
-sys.exit(main(sys.argv[1:]))
-"""
+LOSSY_MOCK = mock_entry(f"from tests.mutation.mutants import add_lost_create_answers\nadd_lost_create_answers(patch, every={LOST_EVERY})")
 SCHEMATHESIS_CREATES = "keeps_the_contract and create or linked_operations"
 
 

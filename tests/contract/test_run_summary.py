@@ -31,19 +31,11 @@ from .support.plugin import options_from_config
 from .support.preflight import ConfigurationError
 from .support.target import AuthMode, TargetOptions, open_target
 from .support.findings import ANSWER_MATCHES_SPEC, Finding, findings
-from .suite_runs import REPO_ROOT, child_environment, run_suite, start_mock
+from .suite_runs import REPO_ROOT, child_environment, mock_entry, run_suite, start_mock
 
 pytestmark = pytest.mark.suite_self_test  # on mocks of its own: no verdict on the target
 SCHEMATHESIS_ACTION_VIEW = "tests/contract/test_schemathesis.py::test_operation_keeps_the_contract[GET /v2/action/view/{id}]"
 ABSENT_CERTIFICATE_VIEW = "tests/contract/test_semantic_rules.py::test_an_absent_id_is_404_on_view[certificate]"
-
-
-def _mock_with(apply: str) -> str:
-    """`python -c` code that starts the mock after `apply` (code using a MonkeyPatch `patch`)."""
-    return (
-        "import sys\nfrom pytest import MonkeyPatch\npatch = MonkeyPatch()\n"
-        f"{apply}\nfrom mock_server.__main__ import main\nsys.exit(main(sys.argv[1:]))\n"
-    )
 
 
 # the mock's own fault injection: every action view answers 500
@@ -216,7 +208,7 @@ def test_a_401_on_one_operation_to_a_token_the_probe_takes_is_the_servers_answer
 
 # ---------------------------------------------------------------- --keep-data
 
-UPDATE_NOT_STORED = _mock_with("from tests.mutation.mutants import CATALOGUE\nCATALOGUE['update_answers_description_not_stored'].apply(patch)")
+UPDATE_NOT_STORED = mock_entry("from tests.mutation.mutants import CATALOGUE\nCATALOGUE['update_answers_description_not_stored'].apply(patch)")
 UPDATE_TEST = "tests/contract/test_semantic_rules.py::test_each_field_an_update_sends_is_stored[action]"
 REPRODUCE_GET = re.compile(r"Reproduce: (curl .* -X GET .*)$", re.MULTILINE)
 KEEP_COMMAND = re.compile(r"^  (\.venv/bin/python -m tests\.contract\.support\.kept (\S+) --token mock-token)$", re.MULTILINE)
