@@ -4,7 +4,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-# The suite imports the spec loader of `mock_server`; from a checkout it is not installed.
+# The mock's tests (and the suite's in-process target) import `mock_server`; from a checkout it may not be installed.
 if importlib.util.find_spec("mock_server") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -15,6 +15,7 @@ import schemathesis
 from .support import client as client_module
 from .support import transport
 from .support.client import ApiClient, CleanupError, new_run_id
+from .support.contract import contract
 from .support.drift import fetch_report
 from .support.kept import note_kept
 from .support.preflight import ConfigurationError, check_target
@@ -48,10 +49,8 @@ def target(target_options: TargetOptions) -> Iterator[Target]:
             opened.close()
             raise
     if not DRIFT_REPORTS:
-        from mock_server.spec import load_spec
-
         source = f"{target_options.url or 'the mock in-process'}/openapi.json"
-        DRIFT_REPORTS.append(fetch_report(opened.client, load_spec(), source))
+        DRIFT_REPORTS.append(fetch_report(opened.client, contract(), source))
     try:
         yield opened
     finally:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from mock_server.resources import SEGMENTS  # noqa: F401  (the spec's resources, for the tests)
-
 from . import oracle
 from .build import BuiltForest
+from .contract import segments
 from .oracle import World
 
+SEGMENTS = segments()  # the spec's resources, for the tests
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.spec import load_spec
+from .contract import contract
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -33,7 +33,7 @@ class Operation:
 
 @functools.lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
-    return load_spec()
+    return contract()
 
 
 def _resolve(node: Any) -> Any:

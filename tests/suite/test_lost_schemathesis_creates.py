@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 from mock_server.spec import load_spec
 from schemathesis import GenerationMode
 
-from .support import spec_view, st_reconcile, transport
-from .support.client import ApiClient, ReconcileError
-from .support.oracle import World
-from .support.resources import ALL, MARKER_JSON_KEY, MarkerPlacement
-from .support.samples import fresh_create_body
-from .support.st_checks import CreatedEntities, load_schema, suite_config
-from .support.st_reconcile import UnreconciledCreate, call_reconciled, mark_case
-from .support.target import AuthMode, Target
+from contract.support import spec_view, st_reconcile, transport
+from contract.support.client import ApiClient, ReconcileError
+from contract.support.oracle import World
+from contract.support.resources import ALL, MARKER_JSON_KEY, MarkerPlacement
+from contract.support.samples import fresh_create_body
+from contract.support.st_checks import CreatedEntities, load_schema, suite_config
+from contract.support.st_reconcile import UnreconciledCreate, call_reconciled, mark_case
+from contract.support.target import AuthMode, Target
 
 MARKED_SEGMENTS = [r.segment for r in ALL if r.marker_placement is not MarkerPlacement.NONE]
 MARKER = "ct0123abcdst"

@@ -12,7 +12,6 @@ import re
 import shlex
 import socket
 import subprocess
-import sys
 from typing import Any
 
 import httpx
@@ -25,12 +24,12 @@ from schemathesis.openapi.checks import UseAfterFree
 
 from mock_server.testing import running_mock
 
-from .support import rules
-from .support.client import ApiClient
-from .support.plugin import options_from_config
-from .support.preflight import ConfigurationError
-from .support.target import AuthMode, TargetOptions, open_target
-from .support.findings import ANSWER_MATCHES_SPEC, Finding, findings
+from contract.support import rules
+from contract.support.client import ApiClient
+from contract.support.plugin import options_from_config
+from contract.support.preflight import ConfigurationError
+from contract.support.target import AuthMode, TargetOptions, open_target
+from contract.support.findings import ANSWER_MATCHES_SPEC, Finding, findings
 from .suite_runs import REPO_ROOT, child_environment, mock_entry, run_suite, start_mock
 
 pytestmark = pytest.mark.suite_self_test  # on mocks of its own: no verdict on the target
@@ -179,7 +178,7 @@ def test_a_401_to_the_configured_token_is_a_configuration_error_and_wrong_tokens
 
 def _target_answering(answer: Any) -> Any:
     """A target over an in-memory transport: `answer(request)` is the server."""
-    from .support.target import DEFAULT_RESOURCE_IDS, DEFAULT_SUBTENANT_ID, DEFAULT_TENANT_ID, ResourceRef, Target
+    from contract.support.target import DEFAULT_RESOURCE_IDS, DEFAULT_SUBTENANT_ID, DEFAULT_TENANT_ID, ResourceRef, Target
 
     return Target(
         client=httpx.Client(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(answer)),
@@ -256,7 +255,7 @@ def test_keep_data_leaves_what_a_failure_repeats_and_says_how_to_delete_it() -> 
 def test_a_run_against_a_server_leaves_out_the_tests_of_the_suite_itself() -> None:
     """The suite's self-tests start mocks of their own and judge no target: a run against a URL
     (a conformance run on production) deselects them, with the reason; the in-process run keeps them."""
-    from .support import plugin
+    from contract.support import plugin
 
     assert plugin.SELF_TEST_MARKER in plugin.requirement_reasons(TargetOptions(url="https://api.example.test"))
     assert plugin.SELF_TEST_MARKER in plugin.requirement_reasons(TargetOptions(url="http://127.0.0.1:8080"))

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from hypothesis import given
 
-from .support.scenarios import (
+from contract.support.scenarios import (
     DescribeAction,
     ForestSpec,
     MoveDate,
@@ -24,7 +24,7 @@ from .support.scenarios import (
     forests,
     updates_of_every_kind,
 )
-from .support.verify import DERIVED
+from contract.support.verify import DERIVED
 
 pytestmark = pytest.mark.suite_self_test  # draws scenarios only: no verdict on the target
 

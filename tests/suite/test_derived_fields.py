@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from .support import rules
-from .support.client import Answer
-from .support.exchange import Exchange
-from .support.oracle import (
+from contract.support import rules
+from contract.support.client import Answer
+from contract.support.exchange import Exchange
+from contract.support.oracle import (
     ActionModel,
     CertificateModel,
     EnrollmentModel,
@@ -27,7 +27,7 @@ from .support.oracle import (
     Uncertain,
     World,
 )
-from .support.verify import derived_fields_match_model, views_match_model
+from contract.support.verify import derived_fields_match_model, views_match_model
 
 pytestmark = pytest.mark.suite_self_test  # judges made-up answers: no verdict on the target
 

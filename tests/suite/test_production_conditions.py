@@ -15,13 +15,13 @@ import httpx
 import pytest
 
 from .suite_runs import RUN_MARKER, mock_entry, run_suite, start_mock
-from .support import transport
-from .support.client import ApiClient
-from .support.drift import compare, report, resolve_local_refs
-from .support.oracle import World
-from .support.samples import fresh_create_body
-from .support.target import Target
-from .support.transport import AnswerLost, RetryPolicy, TargetUnavailable, retry_after_seconds, send_with_retries
+from contract.support import transport
+from contract.support.client import ApiClient
+from contract.support.drift import compare, report, resolve_local_refs
+from contract.support.oracle import World
+from contract.support.samples import fresh_create_body
+from contract.support.target import Target
+from contract.support.transport import AnswerLost, RetryPolicy, TargetUnavailable, retry_after_seconds, send_with_retries
 
 FAST = RetryPolicy(attempts=4, backoff=0.01, max_wait=5.0, budget=60.0)
 

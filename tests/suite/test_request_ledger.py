@@ -13,11 +13,11 @@ from hypothesis.errors import NonInteractiveExampleWarning
 
 from mock_server.testing import running_mock
 
-from .support import transport
-from .support.plugin import options_from_config
-from .support.st_checks import load_schema, suite_config
-from .support.target import Target, TargetOptions, open_target
-from .support.transport import call_case
+from contract.support import transport
+from contract.support.plugin import options_from_config
+from contract.support.st_checks import load_schema, suite_config
+from contract.support.target import Target, TargetOptions, open_target
+from contract.support.transport import call_case
 
 VIEW = ("get", "/v2/action/view/{id}")
 pytestmark = pytest.mark.suite_self_test  # on mocks of its own: no verdict on the target

@@ -1,0 +1,16 @@
+"""The tests of the contract suite's own machinery (tests/contract): each judges made-up answers or
+a mock of its own, never the target a run is pointed at, so a run against a server leaves them out
+(marker `suite_self_test`, deselected with the reason printed)."""
+
+from __future__ import annotations
+
+import pytest
+
+# the contract suite's fixtures: a request ledger of the test's own, the target (in-process here) and its client
+from contract.conftest import api, keep_data, ledger, run_id, target, target_options  # noqa: F401
+from contract.support.plugin import SELF_TEST_MARKER
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(SELF_TEST_MARKER)
