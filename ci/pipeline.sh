@@ -3,7 +3,8 @@
 # so the logic lives here and the pipeline files only choose steps and pass settings.
 #
 #   ci/pipeline.sh setup          fresh virtual environment, project installed as the README says
-#   ci/pipeline.sh lint           lint and validate the spec (Redocly CLI + openapi-spec-validator)
+#   ci/pipeline.sh lint           the import contracts (import-linter: the suite imports nothing of the mock but
+#                                 its in-process target); lint and validate the spec (Redocly CLI + openapi-spec-validator)
 #   ci/pipeline.sh test           the README's test command: the whole suite, contract suite in-process,
 #                                 openapi-core judging the mock's HTTP tests, two pytest-xdist workers
 #   ci/pipeline.sh contract-http  start the mock on a free loopback port; run the contract suite (two
@@ -113,6 +114,8 @@ setup() {
 }
 
 lint() {
+  step "lint: import contracts (import-linter, .importlinter)"
+  PYTHONPATH=tests "$VENV/bin/lint-imports"
   step "lint: Redocly CLI over the spec files"
   bash ci/lint-spec.sh
   step "lint: openapi-spec-validator over the entry file and the bundled spec"
