@@ -1088,6 +1088,27 @@ def scheduled_count_counts_enrollments(monkeypatch: MonkeyPatch) -> None:
     monkeypatch.setattr(Derivations, "action_counts", action_counts)
 
 
+def _duplicate_check_on_create_only(monkeypatch: MonkeyPatch, method: str, field: str) -> None:
+    """Rules.<method> without its duplicate check on updates (a unique rule checked by the create
+    handler only, not by a unique index)."""
+    original = getattr(Rules, method)
+
+    @functools.wraps(original)
+    def patched(self: Rules, row: dict, before: dict | None) -> list:
+        found = original(self, row, before)
+        if before is None:
+            return found
+        return [v for v in found if not (v.field == field and "already" in v.message)]
+
+    monkeypatch.setattr(Rules, method, patched)
+
+
+@faulty("duplicate_is_422")
+def enrollment_moved_onto_a_duplicate_accepted(monkeypatch: MonkeyPatch) -> None:
+    """An entry is enrolled in a session at most once (422): an update of an enrollment's action_session_id to a session the entry is already enrolled in is accepted."""
+    _duplicate_check_on_create_only(monkeypatch, "_enrollment", "action_subscription_id")
+
+
 def _utc(text: str) -> dt.datetime:
     """The instant a date-time names, in UTC (a local time without offset taken as UTC)."""
     moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
