@@ -32,7 +32,7 @@ from mock_server.domain.errors import HasDescendants, RuleViolations, Violation
 from mock_server.domain.rules import Rules
 from mock_server.domain.search import Page, Query
 from mock_server.domain.service import Domain
-from mock_server.resources import schema_name
+from mock_server.resources import id_field, schema_name
 from mock_server.spec import load_spec
 from mock_server.validation import FieldNamingParameterValidator
 
@@ -899,6 +899,236 @@ def query_token_rejected(monkeypatch: MonkeyPatch) -> None:
         return {**schemes, "apiKey": RejectingQueryToken}
 
     monkeypatch.setattr(security, "security_map", security_map)
+
+
+# ---------------------------------------------------------------- faulty: derived values that do not follow their inputs
+#
+# Each is right when its entity is created and goes wrong only after one input of a derived value
+# changes: a parent updated, the child moved to another parent, one more link of the same entry,
+# a date-time written with an offset.
+
+
+def _saved_with_row(
+    monkeypatch: MonkeyPatch, segment: str, method: str, fields: tuple[str, ...], saved_with: Callable[[Derivations, dict], Any] | None = None
+) -> None:
+    """Derivations.<method>'s `fields` are computed when their row is saved (created or updated:
+    a new row object) and then kept, as a server that copies them into the row; with `saved_with`,
+    also whenever that object (another row) changes. Updates of other rows are not followed."""
+    original = getattr(Derivations, method)
+    kept: dict[tuple[str, Any], tuple[Any, Any, dict]] = {}
+
+    @functools.wraps(original)
+    def patched(self: Derivations, row: dict) -> dict:
+        result = dict(original(self, row))
+        key = (method, row[id_field(segment)])
+        witness = saved_with(self, row) if saved_with else None
+        found = kept.get(key)
+        if found is None or found[0] is not row or found[1] is not witness:
+            kept[key] = (row, witness, {name: result.get(name) for name in fields})
+            return result
+        return {**result, **found[2]}
+
+    monkeypatch.setattr(Derivations, method, patched)
+
+
+def _first_seen(monkeypatch: MonkeyPatch, segment: str, field: str) -> dict[str, Any]:
+    """The value `field` of each entity of `segment` had when it was created (kept by id, set again
+    by each create of that id)."""
+    seen: dict[str, Any] = {}
+    original = Domain.create
+
+    @functools.wraps(original)
+    def create(self: Domain, asked: str, body: dict[str, Any]) -> dict:
+        answer = original(self, asked, body)
+        if asked == segment:
+            row = self.store.get(segment, answer[self.resources[segment].id_field])
+            seen[row[self.resources[segment].id_field]] = (row or {}).get(field)
+        return answer
+
+    monkeypatch.setattr(Domain, "create", create)
+    return seen
+
+
+@faulty("certificate_expiry_derivation", "link_expiry_inherited")
+def certificate_expiry_stale_after_release_update(monkeypatch: MonkeyPatch) -> None:
+    """Certificate date_expire = date_release + validity: an update of date_release alone keeps the expiry derived from the release before (recomputed only when validity or validity_unit is sent)."""
+    release_used: dict[str, str] = {}
+    original_update, original_expiry = Domain.update, Derivations.certificate_expiry
+
+    def update(self: Domain, segment: str, entity_id: str, body: dict[str, Any]) -> dict:
+        if segment == "certificate":
+            before = self.store.get(segment, entity_id) or {}
+            if "validity" in body or "validity_unit" in body:
+                release_used.pop(entity_id, None)
+            elif "date_release" in body and before.get("date_release"):
+                release_used.setdefault(entity_id, before["date_release"])
+        return original_update(self, segment, entity_id, body)
+
+    def certificate_expiry(self: Derivations, certificate: dict) -> dt.date | None:
+        used = release_used.get(certificate.get("certificate_id"))
+        return original_expiry(self, {**certificate, "date_release": used} if used else certificate)
+
+    monkeypatch.setattr(Domain, "update", update)
+    monkeypatch.setattr(Derivations, "certificate_expiry", certificate_expiry)
+
+
+@faulty("link_expiry_inherited")
+def link_inherits_certificate_date_expire_of_its_creation(monkeypatch: MonkeyPatch) -> None:
+    """CertificateAction date_expire, inherited, is the certificate's expiry: after the certificate's own date_expire is changed or removed, the link still inherits the one it had when the link was saved."""
+    kept: dict[str, tuple[dict, Any]] = {}
+    original = Derivations.link_expiry
+
+    def link_expiry(self: Derivations, link: dict) -> dt.date | None:
+        certificate = self._get("certificate", link.get("certificate_id"))
+        found = kept.get(link["certificate_action_id"])
+        if found is None or found[0] is not link:
+            kept[link["certificate_action_id"]] = (link, certificate.get("date_expire"))
+            return original(self, link)
+        if link.get("date_expire") or not certificate:
+            return original(self, link)
+        as_saved = {**certificate, "date_expire": found[1]}
+        return self.certificate_expiry(as_saved)
+
+    monkeypatch.setattr(Derivations, "link_expiry", link_expiry)
+
+
+@faulty("parent_fields_copied")
+def session_action_names_copied_when_saved(monkeypatch: MonkeyPatch) -> None:
+    """ActionSession action_code/action_name are its action's: copied when the session is saved, an update of the action's name or code is not followed."""
+    _saved_with_row(monkeypatch, "action-session", "action_session_names", ("action_code", "action_name"))
+
+
+@faulty("parent_fields_copied")
+def link_certificate_fields_copied_when_saved(monkeypatch: MonkeyPatch) -> None:
+    """CertificateAction certificate_name, date_release, resource_id are its certificate's: copied when the link is saved, an update of the certificate is not followed."""
+    _saved_with_row(monkeypatch, "certificate-action", "certificate_action", ("certificate_name", "date_release", "resource_id"))
+
+
+@faulty("parent_fields_copied")
+def date_people_copied_when_saved(monkeypatch: MonkeyPatch) -> None:
+    """ActionSessionDate manager/assignee/watcher are the session's, else the action's: copied when the date is saved, later updates of the session or action are not followed."""
+    _saved_with_row(monkeypatch, "action-session-date", "action_session_date", ("manager", "assignee", "watcher"))
+
+
+@faulty("certificate_office_from_first_link")
+def certificate_office_copied_when_first_linked(monkeypatch: MonkeyPatch) -> None:
+    """Certificate subtenant_id is the office of its first link's action: copied when that link is saved, a move of the action to another office is not followed."""
+    _saved_with_row(monkeypatch, "certificate", "certificate_context", ("subtenant_id", "subtenant_type"), lambda self, row: self.first_link(row["certificate_id"]))
+
+
+@faulty("parent_fields_copied")
+def date_keeps_action_of_its_first_session(monkeypatch: MonkeyPatch) -> None:
+    """ActionSessionDate action_id, action_code/name/type and people follow its session: a date moved to another session (action_session_id updated) keeps those of the session it was created in."""
+    first = _first_seen(monkeypatch, "action-session-date", "action_session_id")
+    original = Derivations.action_session_date
+
+    def action_session_date(self: Derivations, row: dict) -> dict:
+        created_in = first.get(row["action_session_date_id"])
+        return original(self, {**row, "action_session_id": created_in} if created_in else row)
+
+    monkeypatch.setattr(Derivations, "action_session_date", action_session_date)
+
+
+@faulty("parent_fields_copied")
+def link_keeps_action_of_its_creation(monkeypatch: MonkeyPatch) -> None:
+    """CertificateAction action_code/name/type follow its action: a link moved to another action (action_id updated) keeps those of the action it was created for."""
+    first = _first_seen(monkeypatch, "certificate-action", "action_id")
+    original = Derivations.certificate_action
+
+    def certificate_action(self: Derivations, row: dict) -> dict:
+        result = dict(original(self, row))
+        created_for = first.get(row["certificate_action_id"])
+        if created_for and created_for != row.get("action_id"):
+            result.update(self._names_of_action(self._get("action", created_for)))
+        return result
+
+    monkeypatch.setattr(Derivations, "certificate_action", certificate_action)
+
+
+@faulty("action_counts_match_model")
+def valid_count_counts_links(monkeypatch: MonkeyPatch) -> None:
+    """Action countValid = entries whose status is VALID or EXPIRING: counts each such entry once per certificate of its resource linked to the action (a join not grouped by entry)."""
+    original = Derivations.action_counts
+
+    def action_counts(self: Derivations, row: dict) -> dict:
+        result = dict(original(self, row))
+        extra = 0
+        for subscription in self._children("action-subscription", "action_id", row["action_id"]):
+            if self.subscription_status(subscription) in computed.VALID_STATUSES:
+                links = self.store.joined(computed.LINKS_BY_ACTION_AND_SUBJECT, (row["action_id"], subscription["subscriber_id"]))
+                extra += max(0, len(list(links)) - 1)
+        result["countValid"] += extra
+        result["countToDo"] -= extra
+        return result
+
+    monkeypatch.setattr(Derivations, "action_counts", action_counts)
+
+
+@faulty("action_counts_match_model")
+def scheduled_count_counts_enrollments(monkeypatch: MonkeyPatch) -> None:
+    """Action countScheduled = entries enrolled, outcome unknown, in a session not yet over: counts each such enrollment (an entry in two such sessions counts twice)."""
+    original = Derivations.action_counts
+
+    def action_counts(self: Derivations, row: dict) -> dict:
+        result = dict(original(self, row))
+        today, extra = self.clock.today(), 0
+        for subscription in self._children("action-subscription", "action_id", row["action_id"]):
+            if self.subscription_status(subscription) in computed.VALID_STATUSES:
+                continue
+            open_sessions = 0
+            for enrollment in self._children(ENROLLMENT, "action_subscription_id", subscription["action_subscription_id"]):
+                _, end = self.session_span(enrollment["action_session_id"])
+                if enrollment.get("done", -1) == -1 and end is not None and dt.date.fromisoformat(end) >= today:
+                    open_sessions += 1
+            extra += max(0, open_sessions - 1)
+        result["countScheduled"] += extra
+        result["countToDo"] -= extra
+        return result
+
+    monkeypatch.setattr(Derivations, "action_counts", action_counts)
+
+
+def _duplicate_check_on_create_only(monkeypatch: MonkeyPatch, method: str, field: str) -> None:
+    """Rules.<method> without its duplicate check on updates (a unique rule checked by the create
+    handler only, not by a unique index)."""
+    original = getattr(Rules, method)
+
+    @functools.wraps(original)
+    def patched(self: Rules, row: dict, before: dict | None) -> list:
+        found = original(self, row, before)
+        if before is None:
+            return found
+        return [v for v in found if not (v.field == field and "already" in v.message)]
+
+    monkeypatch.setattr(Rules, method, patched)
+
+
+@faulty("duplicate_is_422")
+def enrollment_moved_onto_a_duplicate_accepted(monkeypatch: MonkeyPatch) -> None:
+    """An entry is enrolled in a session at most once (422): an update of an enrollment's action_session_id to a session the entry is already enrolled in is accepted."""
+    _duplicate_check_on_create_only(monkeypatch, "_enrollment", "action_subscription_id")
+
+
+def _utc(text: str) -> dt.datetime:
+    """The instant a date-time names, in UTC (a local time without offset taken as UTC)."""
+    moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+@faulty("session_dates_span_its_dates", "action_counts_match_model")
+def session_span_through_utc(monkeypatch: MonkeyPatch) -> None:
+    """ActionSession date_begin/date_end are the date part written in its dates' texts (their local time): converted to UTC first, a date written with an offset near midnight gives another day."""
+
+    def session_span(self: Derivations, session_id: str) -> tuple[str | None, str | None]:
+        dates = self._children("action-session-date", "action_session_id", session_id)
+        if not dates:
+            return None, None
+        begin = min(_utc(d["date_begin"]) for d in dates)
+        end = max(_utc(d["date_end"]) for d in dates)
+        return begin.date().isoformat(), end.date().isoformat()
+
+    monkeypatch.setattr(Derivations, "session_span", session_span)
+
 
 
 # ================================================================ legitimate

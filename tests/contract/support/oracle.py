@@ -34,6 +34,12 @@ class ActionModel:
     expire_interval: int | None
     subtenant_id: str
     tenant_id: str
+    manager: str | None = None  # JSON text, as sent
+    assignee: str | None = None
+    watcher: str | None = None
+
+
+PEOPLE = ("manager", "assignee", "watcher")
 
 
 @dataclass
@@ -48,6 +54,9 @@ class SubscriptionModel:
 class SessionModel:
     id: str
     action_id: str
+    manager: str | None = None  # JSON text, as sent
+    assignee: str | None = None
+    watcher: str | None = None
 
 
 @dataclass
@@ -291,6 +300,15 @@ def date_parent_fields(world: World, date_id: str) -> dict[str, Any] | None:
     session = world.sessions.get(world.dates[date_id].session_id)
     copied = _fields_of_action(world, session.action_id) if session else None
     return {"action_id": session.action_id, **copied} if session and copied else None
+
+
+def date_people(world: World, date_id: str) -> dict[str, Any] | None:
+    """manager, assignee, watcher: the session's value when set, else the action's (JSON text)."""
+    session = world.sessions.get(world.dates[date_id].session_id)
+    action = world.actions.get(session.action_id) if session else None
+    if session is None or action is None:
+        return None
+    return {name: getattr(session, name) if getattr(session, name) is not None else getattr(action, name) for name in PEOPLE}
 
 
 def enrollment_parent_fields(world: World, enrollment_id: str) -> dict[str, Any] | None:

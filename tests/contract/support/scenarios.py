@@ -9,6 +9,7 @@ every date that a status or count compares with today stays `margin` days away f
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -43,11 +44,16 @@ class ActionSpec:
 
 @dataclass(frozen=True)
 class DateSpec:
+    """A session date's local begin and end (what its date part is read from, docs/DECISIONS.md,
+    Shapes) and the UTC offsets written after each (empty: none)."""
+
     begin: dt.datetime
     end: dt.datetime
+    begin_offset: str = ""
+    end_offset: str = ""
 
     def texts(self) -> tuple[str, str]:
-        return self.begin.isoformat(timespec="seconds"), self.end.isoformat(timespec="seconds")
+        return self.begin.isoformat(timespec="seconds") + self.begin_offset, self.end.isoformat(timespec="seconds") + self.end_offset
 
 
 @dataclass(frozen=True)
@@ -167,13 +173,23 @@ def actions(office_count: int = 1) -> st.SearchStrategy[ActionSpec]:
     )
 
 
+# Offsets a date-time may carry: none, UTC, and ones that put a time near midnight on another UTC day.
+UTC_OFFSETS = ("", "Z", "+02:00", "-05:00", "+14:00", "-12:00")
+
+
 @st.composite
 def session_dates(draw: st.DrawFn, today: dt.date, margin: int) -> DateSpec:
+    """A day's begin and end, local times of the project; near midnight and with an offset, the
+    day a UTC reading gives differs from the one written."""
     start = today + dt.timedelta(days=draw(st.integers(-60, 60) if not margin else st.integers(-400, 400)))
     span = draw(st.integers(0, 3))
-    begin = dt.datetime.combine(start, dt.time(draw(st.integers(6, 11)), draw(st.sampled_from((0, 30)))))
-    end = dt.datetime.combine(start + dt.timedelta(days=span), dt.time(draw(st.integers(12, 19)), 0))
-    return DateSpec(begin, end)
+    near_midnight = draw(st.booleans())
+    begin_time = dt.time(0, draw(st.sampled_from((0, 30)))) if near_midnight else dt.time(draw(st.integers(6, 11)), draw(st.sampled_from((0, 30))))
+    end_time = dt.time(23, draw(st.sampled_from((30, 59)))) if near_midnight else dt.time(draw(st.integers(12, 19)), 0)
+    begin = dt.datetime.combine(start, begin_time)
+    end = dt.datetime.combine(start + dt.timedelta(days=span), end_time)
+    offsets = st.sampled_from(UTC_OFFSETS) if near_midnight else st.just("")
+    return DateSpec(begin, end, draw(offsets), draw(offsets))
 
 
 def date_is_clear(date_spec: DateSpec, today: dt.date, margin: int) -> bool:
@@ -424,10 +440,157 @@ class AdvanceClock:
     days: int
 
 
+# ---------------------------------------------------------------- steps that change one input of derived values
+#
+# Each changes one input that some derived field reads (docs/DECISIONS.md, Computed fields; the
+# spec's descriptions of the computed fields): a stored field of the entity itself, a field of a
+# parent that children copy, a parent id (a move), or the links and enrollments of one entry.
+
+
+@dataclass(frozen=True)
+class ValidityEdit:
+    """What an update sends of a validity: both fields, one alone (the other kept), or both null."""
+
+    fields: str  # "both", "validity", "validity_unit" or "clear"
+    amount: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class RenameAction:
+    """Name and code: copied by its sessions, entries, session dates and links."""
+
+    tree_pick: int
+    label: str
+    code: str | None
+
+
+@dataclass(frozen=True)
+class MoveActionOffice:
+    """subtenant_id: the office of every certificate whose first link is to this action."""
+
+    tree_pick: int
+    office_pick: int
+
+
+@dataclass(frozen=True)
+class SetPeople:
+    """manager/assignee/watcher of an action or a session: what its session dates answer."""
+
+    segment: str  # "action" or "action-session"
+    pick: int
+    people: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class EditActionValidity:
+    tree_pick: int
+    edit: ValidityEdit
+
+
+@dataclass(frozen=True)
+class EditCertificateValidity:
+    certificate_pick: int
+    edit: ValidityEdit
+
+
+@dataclass(frozen=True)
+class SetCertificateRelease:
+    """date_release: the start of every derived expiry, copied by the certificate's links."""
+
+    certificate_pick: int
+    date_release: dt.date
+
+
+@dataclass(frozen=True)
+class SetCertificateExpiry:
+    """The client's date_expire, or null: the computed expiry applies again."""
+
+    certificate_pick: int
+    date_expire: dt.date | None
+
+
+@dataclass(frozen=True)
+class RenameCertificate:
+    certificate_pick: int
+    label: str
+
+
+@dataclass(frozen=True)
+class ReassignCertificate:
+    """resource_id: copied by its links, and whose entries its links count for."""
+
+    certificate_pick: int
+    resource_pick: int
+
+
+@dataclass(frozen=True)
+class MoveSession:
+    """A session without enrollments moves to another action (its action_id is updated)."""
+
+    session_pick: int
+    tree_pick: int
+
+
+@dataclass(frozen=True)
+class MoveDateToSession:
+    date_pick: int
+    session_pick: int
+
+
+@dataclass(frozen=True)
+class MoveEnrollment:
+    """To another session: accepted within the entry's action when the entry is not enrolled there, else 422."""
+
+    enrollment_pick: int
+    session_pick: int
+
+
+@dataclass(frozen=True)
+class MoveLink:
+    """To another action: accepted unless the certificate is already linked to it (422)."""
+
+    link_pick: int
+    tree_pick: int
+
+
+@dataclass(frozen=True)
+class MoveEntry:
+    """An entry that is enrolled nowhere moves to another action; a resource already subscribed there is a 422."""
+
+    subscription_pick: int
+    tree_pick: int
+
+
+@dataclass(frozen=True)
+class CertifyEntry:
+    """Certificates of the entry's resource, each linked to the entry's action (one entry, several
+    links), then one of them linked there again (a duplicate: 422)."""
+
+    subscription_pick: int
+    certificates: tuple[CertificateSpec, ...]
+    link_expiries: tuple[dt.date | None, ...]
+
+
+@dataclass(frozen=True)
+class EnrollEntryAgain:
+    """The entry enrolled, outcome unknown, in new sessions of its action (one date each, not over
+    yet), then in the first of them again (a duplicate: 422)."""
+
+    subscription_pick: int
+    dates: tuple[DateSpec, ...]
+
+
+InputChange = (
+    RenameAction | MoveActionOffice | SetPeople | EditActionValidity | EditCertificateValidity | SetCertificateRelease
+    | SetCertificateExpiry | RenameCertificate | ReassignCertificate | MoveSession | MoveDateToSession | MoveEnrollment
+    | MoveLink | MoveEntry | CertifyEntry | EnrollEntryAgain
+)
+
 Step = (
     Enroll | Unenroll | RecordOutcome | AddDate | RemoveDate | AddSession | Subscribe | Unsubscribe | IssueCertificate
     | LinkCertificate | SetLinkExpiry | Unlink | DeleteCertificate | SetExpireInterval | SetActionValidity | DescribeAction
-    | MoveSubscription | SetSessionValidity | MoveDate | SetCertificateValidity | AdvanceClock
+    | MoveSubscription | SetSessionValidity | MoveDate | SetCertificateValidity | AdvanceClock | InputChange
 )
 
 PICK = st.integers(0, 7)  # resolved modulo what exists when the step runs
@@ -492,3 +655,60 @@ def steps(room: Room) -> st.SearchStrategy[Step]:
     if room.clock_settable:
         choices.append(st.builds(AdvanceClock, st.integers(-400, 400)))
     return st.one_of(choices)
+
+
+# ---------------------------------------------------------------- values of the inputs, boundaries included
+
+
+def validity_edits() -> st.SearchStrategy[ValidityEdit]:
+    """Validity 0 (expires on its release), small amounts, whole years in months; any unit."""
+    amounts = st.one_of(st.just(0), st.integers(1, 18), st.sampled_from([12, 24, 48]))
+    return st.builds(ValidityEdit, st.sampled_from(["both", "validity", "validity_unit", "clear"]), amounts, st.sampled_from(VALIDITY_UNITS))
+
+
+def releases(room: Room) -> st.SearchStrategy[dt.date]:
+    """Month ends and leap days (where MONTH and YEAR clamp), days near one validity before today, any day."""
+    near = day_offsets(room.margin).map(lambda offset: room.today + dt.timedelta(days=offset))
+    return st.one_of(month_ends(room.today), near, st.integers(-900, 30).map(lambda n: room.today + dt.timedelta(days=n)))
+
+
+def _people() -> st.SearchStrategy[tuple[tuple[str, str | None], ...]]:
+    text = st.one_of(st.none(), st.dictionaries(st.sampled_from(["resource_id", "role"]), labels(), min_size=1, max_size=2).map(_json_text))
+    return st.lists(st.tuples(st.sampled_from(["manager", "assignee", "watcher"]), text), min_size=1, max_size=3, unique_by=lambda pair: pair[0]).map(tuple)
+
+
+def _json_text(value: dict[str, str]) -> str:
+    return json.dumps(value)
+
+
+def open_session_dates(room: Room) -> st.SearchStrategy[DateSpec]:
+    """Dates of a session not over yet (its date_end after today, clear of the margin)."""
+    return session_dates(room.today, room.margin).filter(lambda d: (d.end.date() - room.today).days >= max(room.margin, 1))
+
+
+def input_changes(room: Room) -> list[st.SearchStrategy[InputChange]]:
+    """One strategy per kind of input change; Hypothesis picks the entity, the input and the value."""
+    expiries = st.one_of(st.none(), day_offsets(room.margin).map(lambda o: room.today + dt.timedelta(days=o)))
+    return [
+        st.builds(RenameAction, PICK, labels(), st.one_of(st.none(), labels())),
+        st.builds(MoveActionOffice, PICK, PICK),
+        st.builds(SetPeople, st.sampled_from(["action", "action-session"]), PICK, _people()),
+        st.builds(EditActionValidity, PICK, validity_edits()),
+        st.builds(EditCertificateValidity, PICK, validity_edits()),
+        st.builds(SetCertificateRelease, PICK, releases(room)),
+        st.builds(SetCertificateExpiry, PICK, expiries),
+        st.builds(RenameCertificate, PICK, labels()),
+        st.builds(ReassignCertificate, PICK, PICK),
+        st.builds(MoveSession, PICK, PICK),
+        st.builds(MoveDateToSession, PICK, PICK),
+        st.builds(MoveEnrollment, PICK, PICK),
+        st.builds(MoveLink, PICK, PICK),
+        st.builds(MoveEntry, PICK, PICK),
+        st.builds(CertifyEntry, PICK, st.lists(certificates(room), min_size=2, max_size=2).map(tuple), st.tuples(expiries, expiries)),
+        st.builds(EnrollEntryAgain, PICK, st.lists(open_session_dates(room), min_size=2, max_size=2).map(tuple)),
+    ]
+
+
+def every_input_change(room: Room) -> st.SearchStrategy[list[InputChange]]:
+    """One change of every kind, in a drawn order: each example changes every input once."""
+    return st.tuples(*input_changes(room)).flatmap(lambda drawn: st.permutations(list(drawn)))

@@ -7,6 +7,7 @@ anyway and must be refused with 422, leaving the model unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,23 @@ from .client import ApiClient
 from .oracle import World
 from .scenarios import (
     AddDate,
+    CertifyEntry,
+    EditActionValidity,
+    EditCertificateValidity,
+    EnrollEntryAgain,
+    MoveActionOffice,
+    MoveDateToSession,
+    MoveEnrollment,
+    MoveEntry,
+    MoveLink,
+    MoveSession,
+    ReassignCertificate,
+    RenameAction,
+    RenameCertificate,
+    SetCertificateExpiry,
+    SetCertificateRelease,
+    SetPeople,
+    ValidityEdit,
     AddSession,
     AdvanceClock,
     DeleteCertificate,
@@ -255,7 +273,236 @@ def advance_clock(context: StepContext, step: AdvanceClock) -> None:
     context.world.today = day
 
 
+# ---------------------------------------------------------------- changes of one input of derived values
+
+
+def rename_action(context: StepContext, step: RenameAction) -> None:
+    action = pick(list(context.world.actions.values()), step.tree_pick)
+    if action is None:
+        return
+    body = {**context.api.marked("action", {"name": step.label}), "code": step.code}
+
+    def take() -> None:
+        action.name, action.code = str(body["name"]), step.code
+
+    _updated(context, "action", action.id, body, take)
+
+
+def move_action_office(context: StepContext, step: MoveActionOffice) -> None:
+    action = pick(list(context.world.actions.values()), step.tree_pick)
+    office = pick(context.target.subtenant_ids, step.office_pick)
+    if action is None or office is None:
+        return
+    answered = _updated(context, "action", action.id, {"subtenant_id": office}, lambda: setattr(action, "subtenant_id", office))
+    context.world.office_names.setdefault(office, answered.get("office_name"))  # type: ignore[arg-type]
+
+
+def set_people(context: StepContext, step: SetPeople) -> None:
+    table = context.world.actions if step.segment == "action" else context.world.sessions
+    entity = pick(list(table.values()), step.pick)
+    if entity is None:
+        return
+    body = dict(step.people)
+
+    def take() -> None:
+        for name, value in body.items():
+            setattr(entity, name, value)
+
+    _updated(context, step.segment, entity.id, body, take)
+
+
+def _certificates_read_by_links(world: World, *, inheriting: bool) -> list[oracle.CertificateModel]:
+    """The certificates whose links read the changed input (those that inherit the expiry, for an
+    input of it), when there are any: a change of a certificate no link reads is judged on the
+    certificate alone, which every change already is."""
+    read = [
+        certificate
+        for certificate in world.certificates.values()
+        if any(link.certificate_id == certificate.id and (link.date_expire is None or not inheriting) for link in world.links.values())
+    ]
+    return read or list(world.certificates.values())
+
+
+def _validity_body(edit: ValidityEdit, validity: int | None, unit: str | None) -> dict[str, object]:
+    """What the edit sends, given the stored validity: one field alone only when the other is set
+    (a validity without a unit derives nothing, so both are sent then)."""
+    if edit.fields == "clear":
+        return {"validity": None, "validity_unit": None}
+    if edit.fields == "validity" and unit is not None:
+        return {"validity": edit.amount}
+    if edit.fields == "validity_unit" and validity is not None:
+        return {"validity_unit": edit.unit}
+    return {"validity": edit.amount, "validity_unit": edit.unit}
+
+
+def _edit_validity(context: StepContext, segment: str, entity: oracle.ActionModel | oracle.CertificateModel, edit: ValidityEdit) -> None:
+    body = _validity_body(edit, entity.validity, entity.validity_unit)
+
+    def take() -> None:
+        entity.validity = body.get("validity", entity.validity)  # type: ignore[assignment]
+        entity.validity_unit = body.get("validity_unit", entity.validity_unit)  # type: ignore[assignment]
+
+    _updated(context, segment, entity.id, body, take)
+
+
+def edit_action_validity(context: StepContext, step: EditActionValidity) -> None:
+    action = pick(list(context.world.actions.values()), step.tree_pick)
+    if action is not None:
+        _edit_validity(context, "action", action, step.edit)
+
+
+def edit_certificate_validity(context: StepContext, step: EditCertificateValidity) -> None:
+    certificate = pick(_certificates_read_by_links(context.world, inheriting=True), step.certificate_pick)
+    if certificate is not None:
+        _edit_validity(context, "certificate", certificate, step.edit)
+
+
+def set_certificate_release(context: StepContext, step: SetCertificateRelease) -> None:
+    certificate = pick(_certificates_read_by_links(context.world, inheriting=True), step.certificate_pick)
+    if certificate is None:
+        return
+    # a client date_expire before the release would be a 422: the release stays on or before it
+    release = min(step.date_release, certificate.date_expire) if certificate.date_expire else step.date_release
+    _updated(context, "certificate", certificate.id, {"date_release": release.isoformat()}, lambda: setattr(certificate, "date_release", release))
+
+
+def set_certificate_expiry(context: StepContext, step: SetCertificateExpiry) -> None:
+    certificate = pick(_certificates_read_by_links(context.world, inheriting=True), step.certificate_pick)
+    if certificate is None:
+        return
+    expiry = max(step.date_expire, certificate.date_release) if step.date_expire else None
+    body = {"date_expire": expiry.isoformat() if expiry else None}
+    _updated(context, "certificate", certificate.id, body, lambda: setattr(certificate, "date_expire", expiry))
+
+
+def rename_certificate(context: StepContext, step: RenameCertificate) -> None:
+    certificate = pick(_certificates_read_by_links(context.world, inheriting=False), step.certificate_pick)
+    if certificate is None:
+        return
+    body = context.api.marked("certificate", {"name": step.label})
+    _updated(context, "certificate", certificate.id, body, lambda: setattr(certificate, "name", str(body["name"])))
+
+
+def reassign_certificate(context: StepContext, step: ReassignCertificate) -> None:
+    certificate = pick(_certificates_read_by_links(context.world, inheriting=False), step.certificate_pick)
+    resource = pick(context.target.resources, step.resource_pick)
+    if certificate is None or resource is None:
+        return
+    body = {"resource_id": resource.resource_id}
+    _updated(context, "certificate", certificate.id, body, lambda: setattr(certificate, "resource_id", resource.resource_id))
+
+
+def move_session(context: StepContext, step: MoveSession) -> None:
+    world = context.world
+    # what a move of a session with enrollments does is not written down: only empty ones move
+    movable = [s for s in world.sessions.values() if not any(e.session_id == s.id for e in world.enrollments.values())]
+    session, action = pick(movable, step.session_pick), pick(list(world.actions.values()), step.tree_pick)
+    if session is None or action is None:
+        return
+    _updated(context, "action-session", session.id, {"action_id": action.id}, lambda: setattr(session, "action_id", action.id))
+
+
+def move_date_to_session(context: StepContext, step: MoveDateToSession) -> None:
+    date = pick(list(context.world.dates.values()), step.date_pick)
+    session = pick(list(context.world.sessions.values()), step.session_pick)
+    if date is None or session is None:
+        return
+    _updated(context, "action-session-date", date.id, {"action_session_id": session.id}, lambda: setattr(date, "session_id", session.id))
+
+
+def move_enrollment(context: StepContext, step: MoveEnrollment) -> None:
+    world = context.world
+    enrollment = pick(list(world.enrollments.values()), step.enrollment_pick)
+    session = pick(list(world.sessions.values()), step.session_pick)
+    if enrollment is None or session is None:
+        return
+    subscription = world.subscriptions[enrollment.subscription_id]
+    taken = any(e.id != enrollment.id and e.session_id == session.id and e.subscription_id == subscription.id for e in world.enrollments.values())
+    body = {"action_session_id": session.id}
+    if taken or session.action_id != subscription.action_id:
+        # the rules of create apply to the moved enrollment: one per entry and session, of the entry's action
+        answer = context.api.update("action-session-subscription", enrollment.id, body)
+        rules.duplicate_is_422(answer.exchange, ("action_subscription_id", "action_session_id"))
+        return
+    _updated(context, "action-session-subscription", enrollment.id, body, lambda: setattr(enrollment, "session_id", session.id))
+
+
+def move_link(context: StepContext, step: MoveLink) -> None:
+    world = context.world
+    link = pick(list(world.links.values()), step.link_pick)
+    action = pick(list(world.actions.values()), step.tree_pick)
+    if link is None or action is None:
+        return
+    body = {"action_id": action.id}
+    if any(other.id != link.id and other.certificate_id == link.certificate_id and other.action_id == action.id for other in world.links.values()):
+        answer = context.api.update("certificate-action", link.id, body)
+        rules.duplicate_is_422(answer.exchange, ("certificate_id", "action_id"))
+        return
+    _updated(context, "certificate-action", link.id, body, lambda: setattr(link, "action_id", action.id))
+
+
+def move_entry(context: StepContext, step: MoveEntry) -> None:
+    world = context.world
+    # what a move of an enrolled entry does is not written down: only entries enrolled nowhere move
+    movable = [s for s in world.subscriptions.values() if not any(e.subscription_id == s.id for e in world.enrollments.values())]
+    subscription, action = pick(movable, step.subscription_pick), pick(list(world.actions.values()), step.tree_pick)
+    if subscription is None or action is None:
+        return
+    body = {"action_id": action.id}
+    if any(s.id != subscription.id and s.action_id == action.id and s.subscriber_id == subscription.subscriber_id for s in world.subscriptions.values()):
+        answer = context.api.update("action-subscription", subscription.id, body)
+        rules.duplicate_is_422(answer.exchange, ("subscriber_id", "action_id"))
+        return
+    _updated(context, "action-subscription", subscription.id, body, lambda: setattr(subscription, "action_id", action.id))
+
+
+def certify_entry(context: StepContext, step: CertifyEntry) -> None:
+    world, target = context.world, context.target
+    subscription = pick(list(world.subscriptions.values()), step.subscription_pick)
+    if subscription is None:
+        return
+    action = world.actions[subscription.action_id]
+    resource = next(i for i, r in enumerate(target.resources) if r.resource_id == subscription.subscriber_id)
+    certificate_ids = []
+    for spec, expiry in zip(step.certificates, step.link_expiries, strict=True):
+        spec = dataclasses.replace(spec, resource=resource)
+        certificate_ids.append(build.create_certificate(context.api, target, world, spec, action.action_type))
+        build.create_link(context.api, target, world, certificate_ids[-1], action.id, max(expiry, spec.date_release) if expiry else None)
+    answer = context.api.create("certificate-action", build.link_body(target, certificate_ids[0], action.id, None))
+    rules.duplicate_is_422(answer.exchange, ("certificate_id", "action_id"))
+
+
+def enroll_entry_again(context: StepContext, step: EnrollEntryAgain) -> None:
+    world, target = context.world, context.target
+    subscription = pick(list(world.subscriptions.values()), step.subscription_pick)
+    if subscription is None:
+        return
+    session_ids = []
+    for date in step.dates:
+        session_ids.append(build.create_session(context.api, target, world, subscription.action_id))
+        build.create_date(context.api, target, world, session_ids[-1], date)
+        build.create_enrollment(context.api, target, world, session_ids[-1], subscription.id, -1)
+    answer = context.api.create("action-session-subscription", build.enrollment_body(target, session_ids[0], subscription.id, -1, None))
+    rules.duplicate_is_422(answer.exchange, ("action_subscription_id", "action_session_id"))
+
+
 HANDLERS = {
+    RenameAction: rename_action,
+    MoveActionOffice: move_action_office,
+    SetPeople: set_people,
+    EditActionValidity: edit_action_validity,
+    EditCertificateValidity: edit_certificate_validity,
+    SetCertificateRelease: set_certificate_release,
+    SetCertificateExpiry: set_certificate_expiry,
+    RenameCertificate: rename_certificate,
+    ReassignCertificate: reassign_certificate,
+    MoveSession: move_session,
+    MoveDateToSession: move_date_to_session,
+    MoveEnrollment: move_enrollment,
+    MoveLink: move_link,
+    MoveEntry: move_entry,
+    CertifyEntry: certify_entry,
+    EnrollEntryAgain: enroll_entry_again,
     Enroll: enroll,
     Unenroll: unenroll,
     RecordOutcome: record_outcome,

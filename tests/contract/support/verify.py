@@ -8,6 +8,7 @@ answer it reads of an entity the model knows: views, index items, create and upd
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,19 @@ def _judged_by(check: Callable[[Mapping[str, Any], Mapping[str, Any], Sequence[E
 
 def _parents_copied(entity: Mapping[str, Any], expected: Mapping[str, Any], what: str, exchanges: Sequence[Exchange]) -> None:
     rules.parent_fields_copied(entity, expected, what, exchanges)
+
+
+def _json_or_text(value: Any) -> Any:
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+def _people_copied(entity: Mapping[str, Any], expected: Mapping[str, Any], what: str, exchanges: Sequence[Exchange]) -> None:
+    """JSON text compared as the JSON it holds (a server may write it with other spacing)."""
+    answered = {**entity, **{name: _json_or_text(entity.get(name)) for name in expected}}
+    rules.parent_fields_copied(answered, {name: _json_or_text(value) for name, value in expected.items()}, what, exchanges)
 
 
 def _status(entity: Mapping[str, Any], expected: Mapping[str, Any], what: str, exchanges: Sequence[Exchange]) -> None:
@@ -61,7 +75,7 @@ DERIVED: dict[str, tuple[Derived, ...]] = {
         Derived(_judged_by(rules.session_dates_span_its_dates), _picked(oracle.predicted_session, "date_begin", "date_end")),
         Derived(_parents_copied, oracle.session_parent_fields),
     ),
-    "action-session-date": (Derived(_parents_copied, oracle.date_parent_fields),),
+    "action-session-date": (Derived(_parents_copied, oracle.date_parent_fields), Derived(_people_copied, oracle.date_people)),
     "action-subscription": (
         Derived(_status, lambda world, entity_id: {"status": oracle.subscription_status(world, entity_id)}, today_decides=True),
         Derived(_parents_copied, oracle.subscription_parent_fields),
@@ -224,3 +238,54 @@ def verify_world(api: ApiClient, world: World, marker: str, *, margin: int = 0, 
         for session_id in world.sessions:
             reads += [functools.partial(verify_dates, api, world, session_id), functools.partial(verify_enrollments, api, world, session_id)]
     api.gather(reads)
+
+
+# ---------------------------------------------------------------- what one change affects
+
+
+Predictions = dict[tuple[str, str], tuple[Any, ...]]
+
+
+def predictions(world: World) -> Predictions:
+    """Every derived value the model predicts (the `DERIVED` table), by entity."""
+    return {(segment, entity_id): tuple(d.predict(world, entity_id) for d in DERIVED[segment]) for segment, entity_id in world.all_keys()}
+
+
+def changed_by(before: Predictions, after: Predictions) -> list[tuple[str, str]]:
+    """The entities whose predicted derived values a change made differ (new ones included): a
+    server that did not follow the change still answers the values of before for them."""
+    return [key for key, values in after.items() if before.get(key) != values]
+
+
+# The index filter that lists an entity among its siblings: its parent, or (actions, certificates)
+# the scope's marker in its name.
+INDEX_PARENT: dict[str, tuple[str, str]] = {
+    "action-session": ("action_id", "action_id"),
+    "action-subscription": ("action_id", "action_id"),
+    "certificate-action": ("action_id", "action_id"),
+    "action-session-date": ("action_session_id", "session_id"),
+    "action-session-subscription": ("action_session_id", "session_id"),
+}
+
+
+def _index_of(world: World, marker: str, segment: str, entity_id: str) -> tuple[dict[str, Any], list[str]]:
+    """The filter whose index lists the entity, and every id of the model it must list."""
+    table = world.table(segment)
+    if segment not in INDEX_PARENT:
+        return {"name": marker}, list(table)
+    filter_field, attribute = INDEX_PARENT[segment]
+    parent = getattr(table[entity_id], attribute)
+    return {filter_field: parent}, [key for key, entity in table.items() if getattr(entity, attribute) == parent]
+
+
+def affected_match_model(api: ApiClient, world: World, keys: Sequence[tuple[str, str]], marker: str, unsure: oracle.Uncertain = NO_DOUBT) -> None:
+    """Each entity of `keys` read again, by its view and as an item of its index (one walk per
+    filter), its derived fields against the model."""
+    if not keys:
+        return
+    views_match_model(api, world, keys, unsure)
+    walks: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
+    for segment, entity_id in keys:
+        filter_, expected = _index_of(world, marker, segment, entity_id)
+        walks[f"{segment} {json.dumps(filter_, sort_keys=True)}"] = (segment, filter_, expected)
+    api.gather([functools.partial(_children_of, api, world, segment, filter_, expected, unsure) for segment, filter_, expected in walks.values()])
