@@ -123,11 +123,14 @@ class Derivations:
         return begin[:10], end[:10]
 
     def first_link(self, certificate_id: str) -> Row | None:
-        """The certificate's oldest link (an index lists ids in the order they got the value)."""
+        """The certificate's link created first (docs/DECISIONS.md): a link moved onto the
+        certificate later keeps its creation time, so the index's order (the order the ids got the
+        value) does not decide."""
         table = self.store.table("certificate-action")
-        for link_id in table.lookup("certificate_id", certificate_id):
-            return table.rows[link_id]
-        return None
+        link_ids = table.lookup("certificate_id", certificate_id)
+        if not link_ids:
+            return None
+        return table.rows[min(link_ids, key=table.created.__getitem__)]
 
     def certificate_expiry(self, certificate: Row) -> dt.date | None:
         """The client's date_expire, else release + own validity, else + the first link's action's."""

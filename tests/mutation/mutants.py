@@ -297,6 +297,20 @@ def certificate_office_from_latest_link(monkeypatch: MonkeyPatch) -> None:
     _wrap_computed(monkeypatch, "certificate_context", change)
 
 
+@faulty("certificate_office_from_first_link", "certificate_expiry_derivation")
+def first_link_by_arrival(monkeypatch: MonkeyPatch) -> None:
+    """A certificate's first link is the one created first: taken as the one that got the
+    certificate first, so a link moved onto the certificate later never counts, however old."""
+
+    def first_to_arrive(self: Derivations, certificate_id: str) -> dict | None:
+        table = self.store.table("certificate-action")
+        for link_id in table.lookup("certificate_id", certificate_id):
+            return table.rows[link_id]
+        return None
+
+    monkeypatch.setattr(Derivations, "first_link", first_to_arrive)
+
+
 @faulty("parent_fields_copied")
 def session_date_action_code_is_name(monkeypatch: MonkeyPatch) -> None:
     """ActionSessionDate action_code is its action's code: answers the action's name."""

@@ -555,6 +555,16 @@ class MoveLink:
 
 
 @dataclass(frozen=True)
+class MoveLinkToCertificate:
+    """To another certificate: accepted unless that certificate is already linked to the link's
+    action (422). Both certificates' first links may change: the first link is the one created
+    first, whenever it got the certificate."""
+
+    link_pick: int
+    certificate_pick: int
+
+
+@dataclass(frozen=True)
 class MoveEntry:
     """An entry that is enrolled nowhere moves to another action; a resource already subscribed there is a 422."""
 
@@ -584,7 +594,7 @@ class EnrollEntryAgain:
 InputChange = (
     RenameAction | MoveActionOffice | SetPeople | EditActionValidity | EditCertificateValidity | SetCertificateRelease
     | SetCertificateExpiry | RenameCertificate | ReassignCertificate | MoveSession | MoveDateToSession | MoveEnrollment
-    | MoveLink | MoveEntry | CertifyEntry | EnrollEntryAgain
+    | MoveLink | MoveLinkToCertificate | MoveEntry | CertifyEntry | EnrollEntryAgain
 )
 
 Step = (
@@ -703,6 +713,7 @@ def input_changes(room: Room) -> list[st.SearchStrategy[InputChange]]:
         st.builds(MoveDateToSession, PICK, PICK),
         st.builds(MoveEnrollment, PICK, PICK),
         st.builds(MoveLink, PICK, PICK),
+        st.builds(MoveLinkToCertificate, PICK, PICK),
         st.builds(MoveEntry, PICK, PICK),
         st.builds(CertifyEntry, PICK, st.lists(certificates(room), min_size=2, max_size=2).map(tuple), st.tuples(expiries, expiries)),
         st.builds(EnrollEntryAgain, PICK, st.lists(open_session_dates(room), min_size=2, max_size=2).map(tuple)),

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from . import build, oracle, rules
 from .client import ApiClient
-from .oracle import World
+from .oracle import CertificateModel, LinkModel, World
 from .scenarios import (
     AddDate,
     CertifyEntry,
@@ -27,6 +27,7 @@ from .scenarios import (
     MoveEnrollment,
     MoveEntry,
     MoveLink,
+    MoveLinkToCertificate,
     MoveSession,
     ReassignCertificate,
     RenameAction,
@@ -441,6 +442,30 @@ def move_link(context: StepContext, step: MoveLink) -> None:
     _updated(context, "certificate-action", link.id, body, lambda: setattr(link, "action_id", action.id))
 
 
+def move_link_to_certificate(context: StepContext, step: MoveLinkToCertificate) -> None:
+    world = context.world
+    moves = [(link, certificate) for link in world.links.values() for certificate in world.certificates.values() if certificate.id != link.certificate_id]
+    # the edge of the rule: a move that makes the moved link the first (created first) link of a
+    # certificate whose expiry comes from its first link; only there the two orders differ
+    telling = [(link, certificate) for link, certificate in moves if _becomes_first_link(world, link, certificate)]
+    chosen = pick(telling or moves, step.link_pick * 8 + step.certificate_pick)  # both picks drawn from PICK (0..7)
+    if chosen is None:
+        return
+    link, certificate = chosen
+    body = {"certificate_id": certificate.id}
+    if any(other.id != link.id and other.certificate_id == certificate.id and other.action_id == link.action_id for other in world.links.values()):
+        answer = context.api.update("certificate-action", link.id, body)
+        rules.duplicate_is_422(answer.exchange, ("certificate_id", "action_id"))
+        return
+    _updated(context, "certificate-action", link.id, body, lambda: setattr(link, "certificate_id", certificate.id))
+
+
+def _becomes_first_link(world: World, link: LinkModel, certificate: CertificateModel) -> bool:
+    first = oracle.first_link(world, certificate.id)
+    inherits = certificate.date_expire is None and certificate.validity is None
+    return inherits and first is not None and first.seq > link.seq
+
+
 def move_entry(context: StepContext, step: MoveEntry) -> None:
     world = context.world
     # what a move of an enrolled entry does is not written down: only entries enrolled nowhere move
@@ -500,6 +525,7 @@ HANDLERS = {
     MoveDateToSession: move_date_to_session,
     MoveEnrollment: move_enrollment,
     MoveLink: move_link,
+    MoveLinkToCertificate: move_link_to_certificate,
     MoveEntry: move_entry,
     CertifyEntry: certify_entry,
     EnrollEntryAgain: enroll_entry_again,
