@@ -4,7 +4,8 @@
 #
 #   ci/pipeline.sh setup          fresh virtual environment, project installed as the README says
 #   ci/pipeline.sh lint           the import contracts (import-linter: the suite imports nothing of the mock but
-#                                 its in-process target); lint and validate the spec (Redocly CLI + openapi-spec-validator)
+#                                 its in-process target); the tests use Hypothesis through its public API only
+#                                 (ruff); lint and validate the spec (Redocly CLI + openapi-spec-validator)
 #   ci/pipeline.sh test           the README's test command: the whole suite, contract suite in-process,
 #                                 openapi-core judging the mock's HTTP tests, two pytest-xdist workers
 #   ci/pipeline.sh contract-http  start the mock on a free loopback port; run the contract suite (two
@@ -128,6 +129,14 @@ validate(document, base_uri=base_uri)
 validate(load_spec())
 print("spec valid")
 PY
+  step "lint: the tests use Hypothesis through its public API only (ruff, pyproject.toml's banned-api)"
+  "$VENV/bin/ruff" check --no-cache tests
+  # what no import shows: the private attributes Hypothesis' decorators set (hypothesis.seed,
+  # settings, reproduce_failure set them for you)
+  if grep -rn --include='*.py' '_hypothesis_internal' tests; then
+    echo "the tests set or read Hypothesis' private attributes (above): use hypothesis.seed, settings, reproduce_failure" >&2
+    return 1
+  fi
 }
 
 run_tests() {

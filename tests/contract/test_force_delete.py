@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from .support import build, oracle, rules
@@ -14,12 +14,13 @@ from .support.client import ApiClient
 from .support.exchange import Exchange
 from .support.oracle import World
 from .support.samples import one_of_each
-from .support.scenarios import ActionSpec, CertificateSpec, Sizes, forests
+from .support.scenarios import ActionSpec, CertificateSpec, ForestSpec, Sizes, forests
 from .support.scoping import SEGMENTS
 from .support.target import Target
 from .support.verify import verify_world, views_match_model
 
-DELETE_SIZES = Sizes(max_trees=2, max_subscribers=3, max_sessions=2, max_dates=2, max_certificates=3)
+# every_kind: each forest has an entity of every kind to delete, so no example is drawn in vain
+DELETE_SIZES = Sizes(max_trees=2, max_subscribers=3, max_sessions=2, max_dates=2, max_certificates=3, every_kind=True)
 
 Snapshot = dict[tuple[str, str], dict[str, Any] | None]
 
@@ -34,18 +35,25 @@ def recent(api: ApiClient, count: int) -> list[Exchange]:
     return list(api.recent)[-count:]
 
 
+def holds(forest: ForestSpec, segment: str) -> bool:
+    """Whether the forest has an entity of the kind. An every_kind forest has one of each, but
+    loses its certificate links when an expiry could fall on a boundary under a date margin
+    (`forests`): such a forest is drawn again before anything is created."""
+    return segment != "certificate-action" or bool(forest.links)
+
+
 @pytest.mark.writes
 @pytest.mark.parametrize("segment", SEGMENTS)
 @given(data=st.data())
 def test_delete_previews_then_force_deletes_exactly_the_subtree(api: ApiClient, target: Target, segment: str, data: st.DataObject) -> None:
     room = room_of(target)
     today = room.today
-    forest = data.draw(forests(room, DELETE_SIZES), label="forest")
+    forest = data.draw(forests(room, DELETE_SIZES).filter(lambda drawn: holds(drawn, segment)), label="forest")
     with api.scope() as scope:
         built = build_forest(api, target, forest, today)
         world: World = built.world
         candidates = list(world.table(segment))
-        assume(candidates)
+        assert candidates, f"the forest was drawn with a {segment} to delete: {forest}"
         victim = data.draw(st.sampled_from(candidates), label=f"{segment} to delete")
         below = oracle.descendants(world, segment, victim)
         everything = world.all_keys()

@@ -8,17 +8,21 @@ pytest-xdist workers) a step that would update or delete any other id is dropped
 sent, a reference to a parent the run did not create becomes a uuid that names nothing
 (`CreatedEntities.drop_foreign_parents`), and every entity the run created is deleted at the end;
 when writes are refused the test is deselected (it cannot start without a create).
+
+Every scenario has a seed (`hypothesis.seed` on the state machine): under a derandomized profile
+(quick, debug) the same seeds every run, else drawn from `--hypothesis-seed` when given, or at
+random. A failure's report names its seeds and how to run them again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import hashlib
 import math
 import random
 
 import hypothesis
-import hypothesis.core as hypothesis_core
 import pytest
 import schemathesis
 from hypothesis.stateful import run_state_machine_as_test
@@ -47,7 +51,12 @@ def scenario_settings(schema: schemathesis.BaseSchema) -> hypothesis.settings:
         stateful_step_count=schema.config.phases.stateful.max_steps,
         phases=[hypothesis.Phase.generate],
         deadline=None,
-        suppress_health_check=list(hypothesis.HealthCheck),
+        suppress_health_check=[
+            # Schemathesis picks each step through a filter over its rules (the preconditions of
+            # its links and roots, `_rule_is_enabled`): the rejections are its own step choice,
+            # not a strategy of this suite (the thorough profile reaches the limit)
+            hypothesis.HealthCheck.filter_too_much,
+        ],
         database=None,
     )
 
@@ -88,9 +97,10 @@ def suite_workflow(
         def before_call(self, case: schemathesis.Case) -> None:
             super().before_call(case)
             if not target.exclusive:
-                # only ids this run created: anything else is not sent
-                hypothesis.assume(created.owns_target_of(case))
-                created.drop_foreign_parents(case)  # never a child of someone else's entity
+                # only ids this run created are updated or deleted, and nothing hangs under
+                # someone else's entity: other references become uuids that name nothing
+                created.drop_foreign_target(case)
+                created.drop_foreign_parents(case)
 
         def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
             super().after_call(response, case)
@@ -99,19 +109,40 @@ def suite_workflow(
     return SuiteWorkflow
 
 
-def scenario_seeds(chosen: hypothesis.settings, group: int) -> range:
-    """The seeds of one group's scenarios: fixed under a derandomized profile (the same run
-    everywhere), else drawn from `--hypothesis-seed` when given (a round is replayed with it) or at
-    random; each group its own, so that no two groups run the same scenarios."""
-    per_group = math.ceil(chosen.max_examples / SCENARIO_GROUPS)
+def seed_number(given: str) -> int:
+    """`--hypothesis-seed` as a number: an integer as written, any other text by its digest (Hypothesis
+    takes any text as a seed; here seeds are counted from it)."""
+    try:
+        return int(given)
+    except ValueError:
+        return int.from_bytes(hashlib.sha256(given.encode()).digest()[:4], "big")
+
+
+def scenario_base(chosen: hypothesis.settings, given_seed: str | None) -> int:
+    """Where the seeds of a run's scenarios start: fixed under a derandomized profile (the same run
+    everywhere), else `--hypothesis-seed` when given (a round is replayed with it), else random."""
     if chosen.derandomize:
-        base = 0
-    elif hypothesis_core.global_force_seed is not None:
-        base = int(hypothesis_core.global_force_seed)
-    else:
-        base = random.getrandbits(32)
+        return 0
+    if given_seed is not None:
+        return seed_number(given_seed)
+    return random.getrandbits(32)
+
+
+def scenario_seeds(chosen: hypothesis.settings, group: int, base: int) -> range:
+    """The seeds of one group's scenarios, each group its own, so that no two groups run the same
+    scenarios."""
+    per_group = math.ceil(chosen.max_examples / SCENARIO_GROUPS)
     first = base + group * per_group
     return range(first, first + per_group)
+
+
+def replay_note(seeds: range, chosen: hypothesis.settings, base: int, given_seed: str | None) -> str:
+    """How to run a failed group's scenarios again: they follow from the profile and the seed."""
+    if chosen.derandomize:
+        how = "a run with the same profile runs them again"
+    else:
+        how = f"--hypothesis-seed {given_seed if given_seed is not None else base} with the same profile runs them again"
+    return f"state machine scenarios of seeds {seeds.start}..{seeds.stop - 1}: {how}"
 
 
 def run_scenarios(workflow: type[APIStateMachine], chosen: hypothesis.settings, seeds: range, *, replayable: bool) -> None:
@@ -121,27 +152,35 @@ def run_scenarios(workflow: type[APIStateMachine], chosen: hypothesis.settings, 
     On a server that others write to meanwhile (or whose state cannot be put back) the answers,
     and with them the links a scenario can follow, differ from one scenario to the next; in one
     run Hypothesis would take that for a strategy that depends on outside state
-    (FlakyStrategyDefinition). There each scenario is a run of its own, with its own seed."""
+    (FlakyStrategyDefinition). There each scenario is a run of its own, with its own seed.
+    `hypothesis.seed` on the state machine class seeds `run_state_machine_as_test`, and wins over
+    `--hypothesis-seed` and `derandomize`."""
     if replayable:
-        seeded = type(f"{workflow.__name__}From{seeds.start}", (workflow,), {"_hypothesis_internal_use_seed": seeds.start})
+        seeded = hypothesis.seed(seeds.start)(type(f"{workflow.__name__}From{seeds.start}", (workflow,), {}))
         run_state_machine_as_test(seeded, settings=hypothesis.settings(chosen, max_examples=len(seeds), derandomize=False))
         return
-    for seed in seeds:
-        one = type(f"{workflow.__name__}Scenario{seed}", (workflow,), {"_hypothesis_internal_use_seed": seed})
+    for one_seed in seeds:
+        one = hypothesis.seed(one_seed)(type(f"{workflow.__name__}Scenario{one_seed}", (workflow,), {}))
         run_state_machine_as_test(one, settings=hypothesis.settings(chosen, max_examples=1, derandomize=False))
 
 
 @pytest.mark.writes
 @pytest.mark.parametrize("group", range(SCENARIO_GROUPS), ids=lambda group: f"scenarios-{group + 1}-of-{SCENARIO_GROUPS}")
 def test_linked_operations_keep_the_contract(
-    st_schema: schemathesis.BaseSchema, target: Target, created: CreatedEntities, group: int
+    st_schema: schemathesis.BaseSchema, target: Target, created: CreatedEntities, group: int, pytestconfig: pytest.Config
 ) -> None:
     start = mock_state(target)
     workflow = suite_workflow(st_schema, target, created, start)
     chosen = scenario_settings(st_schema)
     created_before = len(created.ids)
+    given_seed = pytestconfig.getoption("--hypothesis-seed")  # Hypothesis' own pytest option
+    base = scenario_base(chosen, given_seed)
+    seeds = scenario_seeds(chosen, group, base)
     try:
-        run_scenarios(workflow, chosen, scenario_seeds(chosen, group), replayable=start is not None)
+        run_scenarios(workflow, chosen, seeds, replayable=start is not None)
+    except Exception as failure:
+        failure.add_note(replay_note(seeds, chosen, base, given_seed))
+        raise
     finally:
         if start is not None:
             restore(target, start)

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import httpx
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_server.__main__ import is_loopback
@@ -576,7 +576,7 @@ JSON_LEAVES = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text
 JSON_VALUES = st.recursive(JSON_LEAVES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3), max_leaves=20)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None)
 @given(description=st.text(), data=st.dictionaries(st.text(), JSON_VALUES, max_size=4))
 def test_any_text_and_data_the_domain_keeps_round_trips_byte_for_byte(description: str, data: dict[str, Any]) -> None:
     world = World(TODAY)

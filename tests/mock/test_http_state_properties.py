@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule, run_state_machine_as_test
 
@@ -586,5 +586,4 @@ def test_random_calls_never_break_the_mock_and_refused_calls_change_nothing(seed
         MockStateMachine.mock, MockStateMachine.client = seeded_mock, client
         run_state_machine_as_test(MockStateMachine, settings=settings(
             max_examples=25, stateful_step_count=15, deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
         ))

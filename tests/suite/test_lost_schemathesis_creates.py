@@ -65,7 +65,7 @@ def _holds_marker(segment: str, body: dict[str, Any], marker: str) -> bool:
 # ---------------------------------------------------------------- marking keeps the case what it was
 
 PROPERTY_SETTINGS = hypothesis.settings(
-    deadline=None, suppress_health_check=list(hypothesis.HealthCheck), database=None, max_examples=20
+    deadline=None, database=None, max_examples=20
 )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase, settings
 
 from .drift import DriftReport
 from .findings import findings
@@ -45,8 +45,9 @@ WHOLE_DATASET_MARKER = "whole_dataset"
 SELF_TEST_MARKER = "suite_self_test"
 PROFILE_ENV = "CONTRACT_PROFILE"
 DEFAULT_PROFILE = "quick"
-_HEALTH_CHECKS_OFF = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
+# No profile turns a health check off: a strategy that draws slowly, too much, or rejects most of
+# what it draws is a fault of the strategy (a test that needs an exception says why, next to it).
 # quick: the default and CI's. Derandomized, so a run is the same run everywhere; no shrinking, so
 # a failure is reported at once (scenarios are small by construction).
 settings.register_profile(
@@ -56,12 +57,11 @@ settings.register_profile(
     derandomize=True,
     database=None,
     phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=_HEALTH_CHECKS_OFF,
 )
 # debug: the same examples as quick, shrunk to a minimal scenario when one fails.
 settings.register_profile("debug", parent=settings.get_profile("quick"), phases=list(Phase))
 # thorough: nightly; random, more examples, shrinking.
-settings.register_profile("thorough", max_examples=150, deadline=None, suppress_health_check=_HEALTH_CHECKS_OFF)
+settings.register_profile("thorough", max_examples=150, deadline=None)
 # randomized: the time-budgeted pass of CI (ci/pipeline.sh contract-random): random examples, a new
 # seed each round (printed, so `--hypothesis-seed N` replays a failure), no shrinking, no database.
 settings.register_profile(
@@ -70,7 +70,6 @@ settings.register_profile(
     deadline=None,
     database=None,
     phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=_HEALTH_CHECKS_OFF,
 )
 
 _deselection_reasons: list[str] = []

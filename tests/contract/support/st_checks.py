@@ -389,6 +389,21 @@ class CreatedEntities:
             return True
         return self.knows(parts[2], str((case.path_parameters or {}).get("id", "")))
 
+    def drop_foreign_target(self, case: Any) -> bool:
+        """On a server others use: an update or delete of an id this run did not create (one
+        Schemathesis generated instead of following a link: an example id of the spec, say)
+        names, in its place, a uuid that names nothing (derived from the run's marker), so the step
+        is still sent and judged, as one on an absent id. Ids that are not uuids name nobody and
+        stay. Returns whether the id was replaced."""
+        if self.owns_target_of(case):
+            return False
+        value = str((case.path_parameters or {}).get("id", ""))
+        if not is_uuid(value.strip()):
+            return False
+        segment = case.operation.path.split("/")[2]
+        case.path_parameters["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.marker}/{segment}/{value}"))
+        return True
+
     def drop_foreign_parents(self, case: Any) -> list[str]:
         """On a server others use: a create or update that names, as a parent, an entity this run
         did not create (an id from the spec's examples, or one seen in an answer) would hang

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
@@ -14,6 +15,22 @@ from .resources import MARKER_JSON_KEY
 from .scenarios import LABEL_ALPHABET, VALIDITY_UNITS
 
 FREE_TEXT = st.text(LABEL_ALPHABET + " ", min_size=1, max_size=20)
+
+
+@dataclass(frozen=True)
+class FieldValues:
+    """The values an update may send for one field, and two distinct ones of them (`spares`), so
+    that a value other than the stored one is always at hand (`changed_from`)."""
+
+    values: st.SearchStrategy[Any]
+    spares: tuple[Any, Any]
+
+    def map(self, send: Any) -> FieldValues:
+        return FieldValues(self.values.map(send), (send(self.spares[0]), send(self.spares[1])))
+
+
+def _nullable(values: st.SearchStrategy[Any], spare: Any) -> FieldValues:
+    return FieldValues(st.one_of(st.none(), values), (None, spare))
 
 
 def comparable_stored(segment: str, entity: Mapping[str, Any] | None, keys: Iterable[str] | None = None) -> dict[str, Any]:
@@ -35,63 +52,88 @@ def comparable_stored(segment: str, entity: Mapping[str, Any] | None, keys: Iter
     return result
 
 
-def _json_texts() -> st.SearchStrategy[str | None]:
-    return st.one_of(st.none(), st.dictionaries(st.text(LABEL_ALPHABET, min_size=1, max_size=5), st.integers(0, 99), max_size=3).map(json.dumps))
+def _json_texts() -> FieldValues:
+    objects = st.dictionaries(st.text(LABEL_ALPHABET, min_size=1, max_size=5), st.integers(0, 99), max_size=3)
+    return _nullable(objects.map(json.dumps), json.dumps({}))
 
 
-def _marked_json_text(marker: str) -> st.SearchStrategy[str]:
-    return st.dictionaries(st.text(LABEL_ALPHABET, min_size=1, max_size=5), st.integers(0, 99), max_size=2).map(
-        lambda extra: json.dumps({**extra, MARKER_JSON_KEY: marker})
-    )
+def _marked_json_text(marker: str) -> FieldValues:
+    def marked(extra: dict[str, int]) -> str:
+        return json.dumps({**extra, MARKER_JSON_KEY: marker})
+
+    extras = st.dictionaries(st.text(LABEL_ALPHABET, min_size=1, max_size=5), st.integers(0, 99), max_size=2)
+    return FieldValues(extras.map(marked), (marked({}), marked({LABEL_ALPHABET[0]: 0})))
 
 
-def _marked_object(marker: str) -> st.SearchStrategy[dict[str, Any]]:
-    return st.dictionaries(st.sampled_from(["teacher", "supplier", "location"]), st.text(LABEL_ALPHABET, min_size=1, max_size=8), max_size=2).map(
-        lambda extra: {**extra, MARKER_JSON_KEY: marker}
-    )
+def _marked_object(marker: str) -> FieldValues:
+    def marked(extra: dict[str, str]) -> dict[str, Any]:
+        return {**extra, MARKER_JSON_KEY: marker}
+
+    extras = st.dictionaries(st.sampled_from(["teacher", "supplier", "location"]), st.text(LABEL_ALPHABET, min_size=1, max_size=8), max_size=2)
+    return FieldValues(extras.map(marked), (marked({}), marked({"teacher": LABEL_ALPHABET[0]})))
 
 
-def _marked_name(marker: str) -> st.SearchStrategy[str]:
-    return st.text(LABEL_ALPHABET, min_size=1, max_size=6).map(lambda label: f"{marker}-{label}")
+def _marked_name(marker: str) -> FieldValues:
+    def marked(label: str) -> str:
+        return f"{marker}-{label}"
+
+    return FieldValues(st.text(LABEL_ALPHABET, min_size=1, max_size=6).map(marked), (marked(LABEL_ALPHABET[0]), marked(LABEL_ALPHABET[1])))
 
 
-def _days_after(day: dt.date) -> st.SearchStrategy[str]:
-    return st.integers(0, 900).map(lambda n: (day + dt.timedelta(days=n)).isoformat())
+def _days_after(day: dt.date) -> FieldValues:
+    def after(n: int) -> str:
+        return (day + dt.timedelta(days=n)).isoformat()
+
+    return FieldValues(st.integers(0, 900).map(after), (after(0), after(1)))
 
 
-def _date_pair(today: dt.date) -> st.SearchStrategy[dict[str, str]]:
+def _date_pair(today: dt.date) -> FieldValues:
     def pair(offset: int, span: int) -> dict[str, str]:
         begin = dt.datetime.combine(today + dt.timedelta(days=offset), dt.time(9, 0))
         end = begin + dt.timedelta(days=span, hours=8)
         return {"date_begin": begin.isoformat(timespec="seconds"), "date_end": end.isoformat(timespec="seconds")}
 
-    return st.builds(pair, st.integers(-30, 30), st.integers(0, 3))
+    return FieldValues(st.builds(pair, st.integers(-30, 30), st.integers(0, 3)), (pair(0, 0), pair(1, 0)))
 
 
-def update_field_values(segment: str, marker: str, today: dt.date) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
+def update_field_values(segment: str, marker: str, today: dt.date) -> dict[str, FieldValues]:
     """For each field a client may change: bodies that send that field alone (the two dates of a
     session date together, so that the end never falls before the begin)."""
     fields = _changeable_fields(segment, marker, today)
-    bodies = {name: strategy.map(lambda value, name=name: {name: value}) for name, strategy in fields.items()}
+    bodies = {name: field.map(lambda value, name=name: {name: value}) for name, field in fields.items()}
     if segment == "action-session-date":
         bodies["date_begin/date_end"] = _date_pair(today)
     return bodies
 
 
-def _changeable_fields(segment: str, marker: str, today: dt.date) -> dict[str, st.SearchStrategy[Any]]:
+def changed_from(segment: str, field: FieldValues, stored: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """Bodies of the field's values other than the stored ones (`stored`: `comparable_stored`
+    of the entity). A drawn body that would send what is stored is replaced by a spare that
+    differs from it (of two distinct spares, one does), so no draw is rejected once the entity
+    exists."""
+
+    def differs(body: dict[str, Any]) -> bool:
+        return comparable_stored(segment, body) != {k: stored.get(k) for k in body}
+
+    first, second = field.spares
+    return field.values.map(lambda body: body if differs(body) else first if differs(first) else second)
+
+
+def _changeable_fields(segment: str, marker: str, today: dt.date) -> dict[str, FieldValues]:
     """The fields a client may change on an entity created by `fresh_create_body` (released
     today, so any expiry from today on is valid), each with its values; names and data keep the
     run marker."""
-    validity = st.one_of(st.none(), st.integers(1, 10))
-    unit = st.one_of(st.none(), st.sampled_from(VALIDITY_UNITS))
-    optional: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    letter = LABEL_ALPHABET[0]
+    validity = _nullable(st.integers(1, 10), 1)
+    unit = _nullable(st.sampled_from(VALIDITY_UNITS), VALIDITY_UNITS[0])
+    optional: dict[str, dict[str, FieldValues]] = {
         "action": {
-            "code": st.one_of(st.none(), st.text(LABEL_ALPHABET, min_size=1, max_size=8)),
+            "code": _nullable(st.text(LABEL_ALPHABET, min_size=1, max_size=8), letter),
             "name": _marked_name(marker),
-            "description": st.one_of(st.none(), FREE_TEXT),
+            "description": _nullable(FREE_TEXT, letter),
             "validity": validity,
             "validity_unit": unit,
-            "expire_interval": st.one_of(st.none(), st.integers(0, 90)),
+            "expire_interval": _nullable(st.integers(0, 90), 0),
             "manager": _json_texts(),
             "assignee": _json_texts(),
             "watcher": _json_texts(),
@@ -108,8 +150,8 @@ def _changeable_fields(segment: str, marker: str, today: dt.date) -> dict[str, s
         "action-session-date": {"data": _marked_json_text(marker)},
         "certificate": {
             "name": _marked_name(marker),
-            "note": st.one_of(st.none(), FREE_TEXT),
-            "warning": st.one_of(st.none(), st.sampled_from([0, 1])),
+            "note": _nullable(FREE_TEXT, letter),
+            "warning": _nullable(st.sampled_from([0, 1]), 0),
             "validity": validity,
             "validity_unit": unit,
             "date_expire": _days_after(today),
@@ -117,20 +159,21 @@ def _changeable_fields(segment: str, marker: str, today: dt.date) -> dict[str, s
         },
         "action-subscription": {"data": _marked_json_text(marker)},
         "action-session-subscription": {
-            "done": st.sampled_from([-1, 0, 1]),
-            "warning": st.one_of(st.none(), st.sampled_from([0, 1])),
+            "done": FieldValues(st.sampled_from([-1, 0, 1]), (-1, 0)),
+            "warning": _nullable(st.sampled_from([0, 1]), 0),
             "data": _marked_json_text(marker),
         },
         "certificate-action": {"date_expire": _days_after(today)},
     }
-    return {name: strategy for name, strategy in optional[segment].items() if spec_view.has_field(segment, name)}
+    return {name: field for name, field in optional[segment].items() if spec_view.has_field(segment, name)}
 
 
 def update_bodies(segment: str, marker: str, today: dt.date) -> st.SearchStrategy[dict[str, Any]]:
     """Any subset of the fields a client may change on an entity created by `fresh_create_body`
     (released today, so any expiry from today on is valid). Names and data keep the run marker."""
-    bodies = st.fixed_dictionaries({}, optional=_changeable_fields(segment, marker, today))
+    fields = _changeable_fields(segment, marker, today)
+    bodies = st.fixed_dictionaries({}, optional={name: field.values for name, field in fields.items()})
     if segment == "action-session-date":
         # begin and end move together, so that the end never falls before the begin
-        return st.tuples(bodies, st.one_of(st.just({}), _date_pair(today))).map(lambda parts: {**parts[0], **parts[1]})
+        return st.tuples(bodies, st.one_of(st.just({}), _date_pair(today).values)).map(lambda parts: {**parts[0], **parts[1]})
     return bodies
