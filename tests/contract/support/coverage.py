@@ -32,8 +32,8 @@ BOUNDARY_DAYS = "test_computed_counts.py::test_status_changes_on_the_boundary_da
 MONTH_END = "test_computed_counts.py::test_derived_expiry_clamps_to_the_end_of_the_month"
 FORCE_DELETE = "test_force_delete.py::test_delete_previews_then_force_deletes_exactly_the_subtree"
 CREATED = "test_schemathesis.py::test_operation_keeps_the_contract"  # created_entity_derived_fields; schema conformance
-FILTER_EDGES = "test_search_edges.py::test_filters_at_their_edges_select_exactly_the_matching_entities"
-SORT_EDGES = "test_search_edges.py::test_sorts_at_their_edges_follow_the_requested_order"
+FILTER_EDGES = "test_edge_searches.py::test_filters_at_their_edges_select_exactly_the_matching_entities"
+SORT_EDGES = "test_edge_searches.py::test_sorts_at_their_edges_follow_the_requested_order"
 CASE_SORTS = "test_pagination.py::test_strings_sort_without_regard_to_case"
 
 
