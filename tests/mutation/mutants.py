@@ -588,22 +588,33 @@ def substring_filter_case_sensitive(monkeypatch: MonkeyPatch) -> None:
     monkeypatch.setattr(search, "_matcher", _matcher)
 
 
-def _filter_values_dropped(monkeypatch: MonkeyPatch, dropped: Callable[[Any], bool]) -> None:
-    """Searches that drop every filter entry whose value `dropped` picks (a falsy check of a backend)."""
+def _filter_values_dropped(monkeypatch: MonkeyPatch, dropped: Callable[[Any], bool], fields: Callable[[str], bool] = lambda field: True) -> None:
+    """Searches that drop every filter entry of `fields` whose value `dropped` picks (a falsy check of a backend)."""
     original = Query.from_body.__func__  # type: ignore[attr-defined]
 
     def from_body(cls: type[Query], body: dict | None) -> Query:
         query = original(cls, body)
-        kept = {field: value for field, value in query.filter.items() if not dropped(value)}
+        kept = {field: value for field, value in query.filter.items() if not (fields(field) and dropped(value))}
         return Query(filter=kept, sort=query.sort, page=query.page, per_page=query.per_page)
 
     monkeypatch.setattr(Query, "from_body", classmethod(from_body))
 
 
+def _is_zero(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value == 0
+
+
 @faulty("filter_matches_exactly")
 def integer_filter_zero_ignored(monkeypatch: MonkeyPatch) -> None:
     """A filter value of 0 selects the entities whose value is 0: here it is taken as no filter (`if value:`)."""
-    _filter_values_dropped(monkeypatch, lambda value: isinstance(value, int) and not isinstance(value, bool) and value == 0)
+    _filter_values_dropped(monkeypatch, _is_zero)
+
+
+@faulty("filter_matches_exactly")
+def stored_integer_filter_zero_ignored(monkeypatch: MonkeyPatch) -> None:
+    """A filter value of 0 on a stored integer (validity, expire_interval, done, warning) selects the entities with 0: here no filter."""
+    stored = {"validity", "expire_interval", "done", "warning"}
+    _filter_values_dropped(monkeypatch, _is_zero, lambda field: field in stored)
 
 
 @faulty("filter_matches_exactly")
