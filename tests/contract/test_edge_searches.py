@@ -18,7 +18,16 @@ from hypothesis import strategies as st
 from .support import oracle, rules, spec_view
 from .support.build import room_of
 from .support.client import ApiClient
-from .support.edges import build_edge_forest, edge_forests, match_kind, matches, needles, scope_for, scopes, values_of
+from .support.edges import (
+    build_edge_forest,
+    edge_forests,
+    match_kind,
+    matches,
+    needles,
+    scope_for,
+    scopes,
+    values_of,
+)
 from .support.resources import id_field
 from .support.scoping import SEGMENTS
 from .support.target import Target

@@ -20,11 +20,29 @@ from typing import Any
 from hypothesis import strategies as st
 
 from . import oracle, spec_view
-from .build import BuiltForest, BuiltTree, create_action, create_certificate, create_date, create_enrollment, create_link, create_session, create_subscription
+from .build import (
+    BuiltForest,
+    BuiltTree,
+    create_action,
+    create_certificate,
+    create_date,
+    create_enrollment,
+    create_link,
+    create_session,
+    create_subscription,
+)
 from .client import ApiClient
 from .oracle import World
 from .resources import BY_SEGMENT, MARKER_JSON_KEY, MarkerPlacement, id_field
-from .scenarios import ACTION_TYPES, ActionSpec, CertificateSpec, DateSpec, Room, Validity, labels
+from .scenarios import (
+    ACTION_TYPES,
+    ActionSpec,
+    CertificateSpec,
+    DateSpec,
+    Room,
+    Validity,
+    labels,
+)
 from .scoping import FILTERS
 from .target import Target
 
