@@ -48,6 +48,7 @@ def _walk_scope(api: ApiClient, world: oracle.World, segment: str, filter_: dict
 
 
 @pytest.mark.writes
+@pytest.mark.needs_two_resources
 @given(data=st.data())
 def test_filters_at_their_edges_select_exactly_the_matching_entities(api: ApiClient, target: Target, data: st.DataObject) -> None:
     room = room_of(target)
@@ -75,6 +76,7 @@ def test_filters_at_their_edges_select_exactly_the_matching_entities(api: ApiCli
 
 
 @pytest.mark.writes
+@pytest.mark.needs_two_resources
 @given(data=st.data())
 def test_sorts_at_their_edges_follow_the_requested_order(api: ApiClient, target: Target, data: st.DataObject) -> None:
     room = room_of(target)
