@@ -602,6 +602,110 @@ def substring_filter_case_sensitive(monkeypatch: MonkeyPatch) -> None:
     monkeypatch.setattr(search, "_matcher", _matcher)
 
 
+def _filter_values_dropped(monkeypatch: MonkeyPatch, dropped: Callable[[Any], bool], fields: Callable[[str], bool] = lambda field: True) -> None:
+    """Searches that drop every filter entry of `fields` whose value `dropped` picks (a falsy check of a backend)."""
+    original = Query.from_body.__func__  # type: ignore[attr-defined]
+
+    def from_body(cls: type[Query], body: dict | None) -> Query:
+        query = original(cls, body)
+        kept = {field: value for field, value in query.filter.items() if not (fields(field) and dropped(value))}
+        return Query(filter=kept, sort=query.sort, page=query.page, per_page=query.per_page)
+
+    monkeypatch.setattr(Query, "from_body", classmethod(from_body))
+
+
+def _is_zero(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value == 0
+
+
+@faulty("filter_matches_exactly")
+def integer_filter_zero_ignored(monkeypatch: MonkeyPatch) -> None:
+    """A filter value of 0 selects the entities whose value is 0: here it is taken as no filter (`if value:`)."""
+    _filter_values_dropped(monkeypatch, _is_zero)
+
+
+@faulty("filter_matches_exactly")
+def stored_integer_filter_zero_ignored(monkeypatch: MonkeyPatch) -> None:
+    """A filter value of 0 on a stored integer (validity, expire_interval, done, warning) selects the entities with 0: here no filter."""
+    stored = {"validity", "expire_interval", "done", "warning"}
+    _filter_values_dropped(monkeypatch, _is_zero, lambda field: field in stored)
+
+
+@faulty("filter_matches_exactly")
+def null_filter_ignored(monkeypatch: MonkeyPatch) -> None:
+    """A filter value of null selects the entities whose value is null: here it is taken as no filter."""
+    _filter_values_dropped(monkeypatch, lambda value: value is None)
+
+
+@faulty("filter_matches_exactly")
+def empty_text_filter_ignored(monkeypatch: MonkeyPatch) -> None:
+    """An empty free-text filter is a substring of every text (not of null): here it is taken as no filter."""
+    _filter_values_dropped(monkeypatch, lambda value: value == "")
+
+
+@faulty("filter_matches_exactly")
+def false_filter_ignored(monkeypatch: MonkeyPatch) -> None:
+    """A boolean filter of false selects the entities whose value is false: here it is taken as no filter."""
+    _filter_values_dropped(monkeypatch, lambda value: value is False)
+
+
+def _stored_date_expire_where(monkeypatch: MonkeyPatch, read_stored: Callable[[Query], set[str]]) -> None:
+    """Derived searches that read the stored `date_expire` (null when derived) for the query's
+    fields `read_stored` names, and the answered value for the others."""
+
+    def _derived_search(self: Domain, segment: str, query: Query, ids: Any, presorted: bool, subscriber_id: str | None) -> list[str]:
+        resource = self.resources[segment]
+        fields = query.fields() | {resource.id_field}
+        stored = read_stored(query) & {"date_expire"}
+        rows = self.store.table(segment).rows
+
+        def project(row: dict) -> dict:
+            derived = self.derive.project(segment, row, fields)
+            return {f: derived[f] if f in derived and f not in stored else row.get(f) for f in fields}
+
+        accept = search.matches(resource, query.filter)
+        projected = [p for p in (project(rows[i]) for i in ids) if accept(p)]
+        everything = Query(filter=query.filter, sort=query.sort, page=1, per_page=max(1, len(projected)))
+        return [p[resource.id_field] for p in service.paginate(projected, everything, resource.id_field, presorted).items]
+
+    monkeypatch.setattr(Domain, "_derived_search", _derived_search)
+
+
+@faulty("filter_matches_exactly")
+def date_expire_filter_on_stored_value(monkeypatch: MonkeyPatch) -> None:
+    """A filter on certificate (and link) date_expire uses the answered value: here the stored one (null when derived); sorts are right."""
+    _stored_date_expire_where(monkeypatch, lambda query: set(query.filter))
+
+
+@faulty("pages_follow_requested_order")
+def date_expire_sort_on_stored_value(monkeypatch: MonkeyPatch) -> None:
+    """A sort on certificate (and link) date_expire uses the answered value: here the stored one (null when derived); filters are right."""
+    _stored_date_expire_where(monkeypatch, lambda query: {query.sort_field} - set(query.filter) if query.sort_field else set())
+
+
+@faulty("pages_follow_requested_order")
+def computed_sort_nulls_highest(monkeypatch: MonkeyPatch) -> None:
+    """A null sorts lowest, also on a computed field (a session without dates, a certificate without expiry): here highest there."""
+    original = Domain._derived_search
+
+    def _derived_search(self: Domain, segment: str, query: Query, ids: Any, presorted: bool, subscriber_id: str | None) -> list[str]:
+        ordered = original(self, segment, query, ids, presorted, subscriber_id)
+        if query.sort_field not in {*self.resources[segment].computed, *computed.DERIVED_WHEN_EMPTY.get(segment, ())}:
+            return ordered
+        rows = self.store.table(segment).rows
+        fields = {query.sort_field}
+
+        def is_null(entity_id: str) -> bool:
+            derived = self.derive.project(segment, rows[entity_id], fields)
+            return derived.get(query.sort_field, rows[entity_id].get(query.sort_field)) is None
+
+        nulls = [i for i in ordered if is_null(i)]
+        others = [i for i in ordered if not is_null(i)]
+        return nulls + others if query.descending else others + nulls
+
+    monkeypatch.setattr(Domain, "_derived_search", _derived_search)
+
+
 @faulty("dates_of_subscriber")
 def subscriber_dates_of_whole_action(monkeypatch: MonkeyPatch) -> None:
     """action-session-date/index?subscriber_id=X: only sessions X is enrolled in; here every session of X's actions."""

@@ -41,6 +41,7 @@ CONTRACT_DIR = Path(__file__).resolve().parents[1]
 WRITES_MARKER = "writes"
 ANY_ID_MARKER = "changes_any_id"
 FOREIGN_OFFICE_MARKER = "needs_foreign_office"
+TWO_RESOURCES_MARKER = "needs_two_resources"
 WHOLE_DATASET_MARKER = "whole_dataset"
 SELF_TEST_MARKER = "suite_self_test"
 PROFILE_ENV = "CONTRACT_PROFILE"
@@ -137,6 +138,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "(deselected unless the target is loopback)",
     )
     config.addinivalue_line("markers", f"{FOREIGN_OFFICE_MARKER}: needs an office of another project (deselected without one)")
+    config.addinivalue_line("markers", f"{TWO_RESOURCES_MARKER}: needs two resources to subscribe and certify (deselected with fewer)")
     config.addinivalue_line(
         "markers",
         f"{WHOLE_DATASET_MARKER}: compares reads of every entity of a kind, so nobody may write meanwhile "
@@ -219,6 +221,8 @@ def requirement_reasons(options: TargetOptions) -> dict[str, str]:
         reasons[ANY_ID_MARKER] = f"{options.url} is not a loopback address, and a generated id could name someone else's entity"
     if options.foreign_subtenant_id is None:
         reasons[FOREIGN_OFFICE_MARKER] = "no office of another project was given (--foreign-subtenant-id)"
+    if len(options.resources) < 2:
+        reasons[TWO_RESOURCES_MARKER] = "fewer than two resources were given (--resource-id)"
     if not options.in_process:
         # they judge no target (each starts mocks of its own), so a run against one gains nothing from them
         reasons[SELF_TEST_MARKER] = (

@@ -379,7 +379,7 @@ def pages_follow_requested_order(answered_ids: Sequence[str], expected_ids: Sequ
         )
 
 
-@rule("Filters select exactly the matching entities: ids, enums, numbers, dates and booleans exactly, other strings by case-insensitive substring.")
+@rule("Filters select exactly the matching entities: ids, enums, numbers, dates and booleans exactly, other strings by case-insensitive substring; null, 0, false and '' are values, never \"no filter\".")
 def filter_matches_exactly(answered_ids: Iterable[str], expected_ids: Iterable[str], filter_: Mapping[str, Any], exchanges: Sequence[Exchange]) -> None:
     answered, expected = set(answered_ids), set(expected_ids)
     if answered != expected:
