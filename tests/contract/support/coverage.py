@@ -35,6 +35,7 @@ CREATED = "test_schemathesis.py::test_operation_keeps_the_contract"  # created_e
 FILTER_EDGES = "test_edge_searches.py::test_filters_at_their_edges_select_exactly_the_matching_entities"
 SORT_EDGES = "test_edge_searches.py::test_sorts_at_their_edges_follow_the_requested_order"
 CASE_SORTS = "test_pagination.py::test_strings_sort_without_regard_to_case"
+INPUTS = "test_derived_inputs.py::test_derived_values_follow_every_input"  # every input changed once per example
 
 
 @dataclass(frozen=True, order=True)
@@ -58,8 +59,11 @@ EXPIRY_INPUTS = (
     ("own validity on create", BUILT),
     ("validity of the first link's action", BUILT),
     ("validity N MONTH/YEAR at a month's end", MONTH_END),
-    ("own validity updated", TODO_DERIVED),
-    ("date_release updated", TODO_DERIVED),
+    ("own validity updated (both fields, one alone, 0, cleared)", INPUTS),
+    ("date_release updated", INPUTS),
+    ("own date_expire set or cleared", INPUTS),
+    ("first link moved to another action", INPUTS),
+    ("an older link moved onto the certificate (it becomes the first link)", INPUTS),
     ("first link deleted", STEPS),
     ("the first link's action's validity updated", STEPS),
 )
@@ -71,7 +75,9 @@ STATUS_INPUTS = (
     ("certificate expiry inputs (see certificate date_expire)", STEPS),
     ("action expire_interval updated", STEPS),
     ("today on the boundary days", BOUNDARY_DAYS),
-    ("the same entry linked twice", TODO_DERIVED),
+    ("the same entry linked by several certificates", INPUTS),
+    ("a link moved to another action or certificate", INPUTS),
+    ("certificate resource_id updated", INPUTS),
 )
 
 DERIVED_CELLS: tuple[Cell, ...] = tuple(
@@ -80,21 +86,21 @@ DERIVED_CELLS: tuple[Cell, ...] = tuple(
     + _derived(("action",), ("countSubscribed", *ACTION_COUNTS), (("nothing below it, on create", CREATED),))
     + _derived(("action",), ("office_name", "project_name", "project_type", "owned_active", "parent_active"), REFERENCE)
     + _derived(("action-session",), ("count_subscribed", "count_done", "count_fail", "count_unknown"), (("enrollment created", BUILT), ("outcome recorded", STEPS), ("enrollment deleted", STEPS), ("nothing below it, on create", CREATED)))
-    + _derived(("action-session",), ("date_begin", "date_end"), (("date created", BUILT), ("date deleted", STEPS), ("date moved", STEPS), ("date-times with an offset", TODO_DERIVED)))
-    + _derived(("action-session", "action-session-date", "action-subscription"), COPIED_FROM_ACTION, (("parent action on create", BUILT), ("parent action updated", TODO_DERIVED), ("moved to another parent", TODO_DERIVED)))
-    + _derived(("action-session-date",), ("action_id",), (("parent session on create", BUILT), ("moved to another session", TODO_DERIVED)))
-    + _derived(("action-session-date",), ("manager", "assignee", "watcher"), (("session's value, else the action's (schema only)", CREATED), ("session or action updated", TODO_DERIVED)))
+    + _derived(("action-session",), ("date_begin", "date_end"), (("date created", BUILT), ("date deleted", STEPS), ("date moved", STEPS), ("date-times with an offset near midnight", INPUTS), ("enrollments moved in or out", INPUTS)))
+    + _derived(("action-session", "action-session-date", "action-subscription"), COPIED_FROM_ACTION, (("parent action on create", BUILT), ("parent action updated", INPUTS), ("moved to another parent", INPUTS)))
+    + _derived(("action-session-date",), ("action_id",), (("parent session on create", BUILT), ("moved to another session", INPUTS), ("its session moved to another action", INPUTS)))
+    + _derived(("action-session-date",), ("manager", "assignee", "watcher"), (("session's value, else the action's (schema only)", CREATED), ("session or action updated", INPUTS), ("moved to another session", INPUTS)))
     + _derived(("action-session-date", "action-subscription"), ("office_name", "project_name"), REFERENCE)
     + _derived(("action-subscription",), ("subscriber_name",), REFERENCE)
     + _derived(("action-subscription",), ("status",), (("subscription created", BUILT), *STATUS_INPUTS))
-    + _derived(("action-session-subscription",), ("action_type",), (("session's action on create", BUILT), ("session's action updated", TODO_DERIVED)))
+    + _derived(("action-session-subscription",), ("action_type",), (("session's action on create", BUILT), ("moved to another action's session: refused (422)", INPUTS)))
     + _derived(("certificate",), ("date_expire",), EXPIRY_INPUTS)
-    + _derived(("certificate",), ("subtenant_id",), (("office of the first link's action", BUILT), ("first link deleted", STEPS)))
+    + _derived(("certificate",), ("subtenant_id",), (("office of the first link's action", BUILT), ("first link deleted", STEPS), ("the first link's action moved to another office", INPUTS), ("first link moved", INPUTS)))
     + _derived(("certificate",), ("resource_type", "resource_name", "subtenant_type", "project_name"), REFERENCE)
     + _derived(("certificate-action",), ("date_expire",), (("own date_expire on create", BUILT), ("inherited: certificate expiry", BUILT), ("own date_expire set", STEPS), *EXPIRY_INPUTS[4:]))
     + _derived(("certificate-action",), ("is_date_inherited",), (("own date_expire on create", BUILT), ("own date_expire set", STEPS)))
-    + _derived(("certificate-action",), ("action_name", "action_code", "action_type"), (("action on create", BUILT), ("action updated", TODO_DERIVED)))
-    + _derived(("certificate-action",), ("resource_id", "certificate_name", "date_release"), (("certificate on create", BUILT), ("certificate updated", TODO_DERIVED)))
+    + _derived(("certificate-action",), ("action_name", "action_code", "action_type"), (("action on create", BUILT), ("action updated", INPUTS), ("moved to another action", INPUTS)))
+    + _derived(("certificate-action",), ("resource_id", "certificate_name", "date_release"), (("certificate on create", BUILT), ("certificate updated", INPUTS)))
     + _derived(("certificate-action",), ("office_name",), REFERENCE)
 )
 
