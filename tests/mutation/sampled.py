@@ -3,6 +3,7 @@
     python tests/mutation/sampled.py                        # 200 mutants of seed 20261207, 2 jobs
     python tests/mutation/sampled.py --size 50 --seed 7     # another sample
     python tests/mutation/sampled.py --names NAME [NAME..]  # these mutants only (e.g. survivors)
+    python tests/mutation/sampled.py --resume               # run only those of the sample not run yet
     python tests/mutation/sampled.py --report-only          # the report of what mutants/ holds
 
 mutmut (configured in pyproject.toml, `[tool.mutmut]`) writes every mutant of
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import difflib
 import json
 import os
@@ -184,17 +186,19 @@ def render(summary: Summary, seed: int | None, wall_seconds: float | None) -> st
 # --- mutmut (needs the working directory to be the project root) ---------------------------------
 
 
-def generate() -> list[str]:
-    """Every mutant of the configured files, written into mutants/ by mutmut's own generator."""
+def generate(log: Path) -> list[str]:
+    """Every mutant of the configured files, written into mutants/ by mutmut's own generator
+    (which prints every file it reads: into the log)."""
     from mutmut import __main__ as mutmut_main
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, walk_mutatable_files
 
     mutmut_main.set_mutant_under_test("mutant_generation")
     Path("mutants").mkdir(exist_ok=True)
-    copy_src_dir()
-    copy_also_copy_files()
-    mutmut_main.create_mutants(max_children=os.cpu_count() or 2)
+    with log.open("w") as out, contextlib.redirect_stdout(out):
+        copy_src_dir()
+        copy_also_copy_files()
+        mutmut_main.create_mutants(max_children=os.cpu_count() or 2)
     names: list[str] = []
     for path in walk_mutatable_files():
         data = SourceFileMutationData(path=path)
@@ -265,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--names", nargs="+", help="these mutants instead of a sample")
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first (mutmut's results and test stats)")
+    parser.add_argument("--resume", action="store_true", help="run only the mutants of the sample that have no result yet")
     parser.add_argument("--report-only", action="store_true", help="no run: the report of the results in mutants/")
     parser.add_argument("--reports", type=Path, default=Path(os.environ.get("REPORTS", "reports")))
     args = parser.parse_args(argv)
@@ -272,16 +277,19 @@ def main(argv: list[str] | None = None) -> int:
     args.reports.mkdir(parents=True, exist_ok=True)
     if args.fresh:
         shutil.rmtree("mutants", ignore_errors=True)
-    names = generate()
+    names = generate(args.reports / "mutmut-generate.log")
     print(f"mutmut: {len(names)} mutants of mock_server/domain")
     sample = sorted(args.names) if args.names else choose(names, args.size, args.seed)
     seed = None if args.names else args.seed
     wall = None
-    if not args.report_only:
+    to_run = sample
+    if args.resume:
+        to_run = [m.name for m in read_results(sample) if m.status == "not checked"]
+    if not args.report_only and to_run:
         log = args.reports / "mutmut.log"
-        print(f"running {len(sample)} mutants, {args.jobs} at a time (mutmut's output: {log})", flush=True)
+        print(f"running {len(to_run)} of {len(sample)} mutants, {args.jobs} at a time (mutmut's output: {log})", flush=True)
         started = time.monotonic()
-        status = run_mutmut(sample, args.jobs, log)
+        status = run_mutmut(to_run, args.jobs, log)
         wall = time.monotonic() - started
         if status != 0:
             print(f"mutmut run failed (exit {status}); its output: {log}", file=sys.stderr)
