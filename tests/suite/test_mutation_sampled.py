@@ -9,6 +9,7 @@ from pathlib import Path
 
 from mutation.sampled import (
     EQUIVALENT,
+    KILLED_UNSELECTED,
     VERDICTS_FILE,
     Mutant,
     Verdict,
@@ -22,7 +23,7 @@ from mutation.sampled import (
 )
 
 # The kinds a survivor may be judged as: equivalent, or the blind spot it shows.
-KINDS = {EQUIVALENT, "blind spot", "derived value after its inputs change", "filter or sort at an edge"}
+KINDS = {EQUIVALENT, KILLED_UNSELECTED, "blind spot", "derived value after its inputs change", "filter or sort at an edge"}
 
 ORIGINAL = '''"""A module."""
 
@@ -137,6 +138,22 @@ def test_kill_rates_over_all_and_over_the_non_equivalent() -> None:
     text = render(summary, seed=3, wall_seconds=100.0)
     assert "pkg/mod.py:19" in text and "pkg/mod.py:20" in text and "94.7% of the non-equivalent" in text
     assert text.endswith("PASS: target 90% of the non-equivalent mutants killed")
+
+
+def test_a_sample_not_finished_counts_what_was_run_and_does_not_pass() -> None:
+    mutants = [mutant(1, "killed"), mutant(2, "survived"), mutant(3, "not checked", 0.0)]
+    summary = summarize(mutants, {"pkg.mod.x_f__mutmut_2": Verdict(EQUIVALENT, "same answer")})
+    assert (summary.mutants, summary.not_run, summary.kill_rate, summary.kill_rate_non_equivalent) == (2, 1, 0.5, 1.0)
+    assert not summary.passed
+    text = render(summary, seed=1, wall_seconds=None)
+    assert "PARTIAL: 1 mutants of the sample not run yet" in text and "pkg/mod.py:3" not in text
+    assert text.endswith("INCOMPLETE: target 90% of the non-equivalent mutants killed")
+
+
+def test_a_survivor_killed_by_a_test_mutmut_did_not_select_counts_as_killed() -> None:
+    mutants = [mutant(1, "killed"), mutant(2, "survived")]
+    summary = summarize(mutants, {"pkg.mod.x_f__mutmut_2": Verdict(KILLED_UNSELECTED, "test_x kills it")})
+    assert (summary.killed, summary.survivors, summary.kill_rate) == (2, [], 1.0)
 
 
 def test_below_the_target_fails() -> None:
