@@ -19,6 +19,10 @@
 #                                 still answer 200
 #   ci/pipeline.sh mutation       the contract suite against every faulty variant of the mock
 #                                 (tests/mutation; ~15 min on 2 cores, so nightly, not in `all`)
+#   ci/pipeline.sh mutation-sampled  mutmut's mutants of mock_server/domain, a sample of
+#                                 MUTATION_SAMPLE (default 200) drawn with MUTATION_SEED, each
+#                                 against the contract suite in-process; the kill rate and the
+#                                 survivors in $REPORTS/mutation-sampled.txt (nightly, not in `all`)
 #   ci/pipeline.sh contract-random  the suite's randomized pass (Schemathesis, all phases and the
 #                                 stateful one, plus the edge values) in rounds with a new seed each,
 #                                 until CONTRACT_RANDOM_BUDGET seconds are spent (default 300; nightly 3600)
@@ -42,7 +46,8 @@
 # Settings (environment): VENV (default .venv), PYTHON (default python3), REPORTS (default
 # reports/), CONTRACT_TARGET_URL, CONTRACT_TOKEN, CONTRACT_TENANT_ID, CONTRACT_SUBTENANT_ID,
 # CONTRACT_RESOURCE_IDS, CONTRACT_ALLOW_WRITES, CONTRACT_PROFILE (quick | thorough),
-# FUZZ_SECONDS (the fuzz step's time budget, default 180), FUZZ_SEED (replay a fuzz run's seed).
+# FUZZ_SECONDS (the fuzz step's time budget, default 180), FUZZ_SEED (replay a fuzz run's seed),
+# MUTATION_SAMPLE and MUTATION_SEED (the mutation-sampled step's sample).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -352,6 +357,15 @@ mutation() {
   "$PY" tests/mutation/run_mutants.py --jobs 2
 }
 
+mutation_sampled() {
+  # The mutation extra (mutmut, pinned) on top of the test extras of setup; a fresh mutants/ so
+  # that the sample, the test stats and the results are this run's.
+  "$VENV/bin/pip" install --quiet ".[mutation]"
+  step "mutation-sampled: mutmut over mock_server/domain, ${MUTATION_SAMPLE:-200} mutants (seed ${MUTATION_SEED:-20261207}), the contract suite in-process as the killer"
+  "$PY" tests/mutation/sampled.py --fresh --jobs 2 --size "${MUTATION_SAMPLE:-200}" --seed "${MUTATION_SEED:-20261207}" \
+    --reports "$REPORTS"
+}
+
 conformance() {
   : "${CONTRACT_TARGET_URL:?set CONTRACT_TARGET_URL to the server to check}"
   : "${CONTRACT_TOKEN:?set CONTRACT_TOKEN to a token of that server}"
@@ -375,10 +389,11 @@ case "${1:-all}" in
   conformance) timed conformance conformance ;;
   fuzz) timed fuzz fuzz ;;
   mutation) timed mutation mutation ;;
+  mutation-sampled) timed mutation-sampled mutation_sampled ;;
   contract-random) timed contract-random contract_random ;;
   browser) timed browser browser ;;
   tools) timed tools tools ;;
   summary) summary ;;
   all) timed setup setup; timed lint lint; timed test run_tests; timed contract-http contract_http; timed contract-random contract_random; timed fuzz fuzz; timed browser browser; timed tools tools ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|contract-random|fuzz|conformance|mutation|browser|tools|summary|all]" >&2; exit 2 ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|contract-random|fuzz|conformance|mutation|mutation-sampled|browser|tools|summary|all]" >&2; exit 2 ;;
 esac
