@@ -29,7 +29,7 @@ from pyrate_limiter.buckets.sqlite_bucket import Queries, SQLiteBucket
 BUCKET_FILE = "rate-limit.sqlite"
 TABLE = "contract_requests"
 ITEM = "target"
-DELIVERY_MARGIN_S = 0.2
+DELIVERY_MARGIN_S = 0.5
 UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0}
 RATE_SYNTAX = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$")
 
