@@ -213,7 +213,9 @@ def httpx_header(response: httpx.Response, name: str) -> str | None:
 
 
 def call_case(case: object, policy: RetryPolicy, **kwargs: object) -> object:
-    """`case.call()` of Schemathesis with the same retries as the suite's own requests."""
+    """`case.call()` of Schemathesis with the same retries as the suite's own requests. Over HTTP
+    the schema's transport has retried each try already (`st_transport.PoliteTransport`, which the
+    checks' probes use too), so only its final answers and errors reach this loop."""
     import requests
 
     operation = case.operation  # type: ignore[attr-defined]
