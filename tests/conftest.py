@@ -16,7 +16,10 @@ from contract.support.plugin import (  # noqa: E402  (hooks must be names of thi
     pytest_configure,
     pytest_report_header,
     pytest_runtest_makereport,
+    pytest_runtest_setup,
+    pytest_sessionfinish,
     pytest_terminal_summary,
+    pytest_unconfigure,
 )
 
 
@@ -51,5 +54,8 @@ __all__ = [
     "pytest_configure",
     "pytest_report_header",
     "pytest_runtest_makereport",
+    "pytest_runtest_setup",
+    "pytest_sessionfinish",
     "pytest_terminal_summary",
+    "pytest_unconfigure",
 ]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from . import preflight, rules, spec_view
+from .budget import BUDGET
 from .exchange import Exchange, from_httpx
 from .resources import BY_SEGMENT, MARKER_JSON_KEY, MarkerPlacement
 from .target import AuthMode, Target
@@ -406,7 +407,8 @@ class ApiClient:
             if entity_id in self._deleted:
                 continue
             try:
-                answer = self.delete(segment, entity_id, force=True)
+                with BUDGET.cleaning():  # past the request budget too: nothing of the run stays
+                    answer = self.delete(segment, entity_id, force=True)
             except Exception as error:  # noqa: BLE001 - cleanup goes on whatever one delete does
                 self.cleanup_problems.append(f"{segment} {entity_id}: {error!r}")
                 continue

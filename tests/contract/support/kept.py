@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from .budget import BUDGET
 from .target import DEFAULT_TOKEN, AuthMode, Target, TargetOptions, open_target
 
 # (run marker, segment, id) of every entity the run left, in creation order
@@ -67,7 +68,8 @@ def force_delete_newest_first(target: Target, keys: Sequence[tuple[str, str]]) -
     stayed = []
     for segment, entity_id in reversed(list(keys)):
         try:
-            answer = target.request("DELETE", f"/v2/{segment}/delete/{entity_id}", params={"force": "true"})
+            with BUDGET.cleaning():  # past the request budget too: nothing of the run stays
+                answer = target.request("DELETE", f"/v2/{segment}/delete/{entity_id}", params={"force": "true"})
         except Exception as error:  # noqa: BLE001 - cleanup goes on whatever one delete does
             stayed.append(f"{segment} {entity_id}: {error!r}")
             continue

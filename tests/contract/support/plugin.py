@@ -7,6 +7,8 @@ pytest is pointed at.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +17,12 @@ from typing import Any
 import pytest
 from hypothesis import Phase, settings
 
+from .budget import BUDGET, COUNTER_FILE, BudgetSpent, SharedCounter
 from .drift import DriftReport
 from .findings import findings
 from .kept import KEPT, kept_file_name, summary_lines, write_kept
 from .preflight import ConfigurationError
+from .rate_limit import RATE_LIMIT, RateSpec, create_bucket_file
 from .rules import LEDGER, RULES
 from .transport import LEDGER as REQUESTS
 from .transport import RetryPolicy, TargetUnavailable
@@ -80,6 +84,11 @@ DRIFT_LINES: list[str] = []  # under pytest-xdist: the report of the first worke
 # Failed contract tests: node id -> (phase, broken rule or None, short reason) of each cause.
 FAILED_TESTS: dict[str, list[tuple[str, str | None, str]]] = {}
 CONFIGURATION_ERRORS: list[str] = []  # the first stops the run
+# Tests that ended, or did not start, without a verdict because the request budget was spent.
+NO_VERDICT: list[str] = []
+# The exit status of a run the request budget cut short (a test that failed before wins: 1).
+PARTIAL_EXIT_STATUS = 6
+RUN_DIR_KEY = "contract_run_dir"  # the run's shared folder, handed to the pytest-xdist workers
 SHOWN_FAILED_TESTS = 30
 _DEFAULT_RETRY = RetryPolicy()
 
@@ -102,6 +111,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--retry-budget", type=float, default=float(os.environ.get("CONTRACT_RETRY_BUDGET", _DEFAULT_RETRY.budget)), help="seconds the whole run may wait for retries before the target counts as unavailable [CONTRACT_RETRY_BUDGET]")
     group.addoption("--retry-max-wait", type=float, default=float(os.environ.get("CONTRACT_RETRY_MAX_WAIT", _DEFAULT_RETRY.max_wait)), help="the longest single wait (Retry-After or backoff), seconds [CONTRACT_RETRY_MAX_WAIT]")
     group.addoption("--request-timeout", type=float, default=float(os.environ.get("CONTRACT_REQUEST_TIMEOUT", _DEFAULT_RETRY.timeout)), help="seconds to connect and for each read of an answer [CONTRACT_REQUEST_TIMEOUT]")
+    group.addoption("--rate-limit", default=os.environ.get("CONTRACT_RATE_LIMIT") or None, help="at most N requests per second (N/s) or minute (N/min) to the target, over all pytest-xdist workers together; e.g. 10/s [CONTRACT_RATE_LIMIT]")
+    group.addoption("--max-requests", type=int, default=int(os.environ["CONTRACT_MAX_REQUESTS"]) if os.environ.get("CONTRACT_MAX_REQUESTS") else None, help="send at most N requests to the target (over all workers), then stop: the run is partial (exit status 6), and what it created is still deleted [CONTRACT_MAX_REQUESTS]")
     group.addoption("--keep-data", action="store_true", default=_env_flag("CONTRACT_KEEP_DATA"), help="delete nothing the run created, so that the curl lines of failures repeat them; the end of the run says what stayed and how to delete it [CONTRACT_KEEP_DATA]")
     group.addoption("--read-only", action="store_true", default=_env_flag("CONTRACT_READ_ONLY"), help="run only the tests that create nothing [CONTRACT_READ_ONLY]")
 
@@ -153,6 +164,50 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile(os.environ.get(PROFILE_ENV, DEFAULT_PROFILE))
     if config.pluginmanager.hasplugin("xdist") and not config.pluginmanager.has_plugin(WorkerLedgers.NAME):
         config.pluginmanager.register(WorkerLedgers(), WorkerLedgers.NAME)
+    configure_limits(config)
+
+
+def configure_limits(config: pytest.Config) -> None:
+    """--rate-limit and --max-requests over the whole run: their state is in files of a folder the
+    controller makes (and removes at the end) and hands to its pytest-xdist workers."""
+    text = config.getoption("rate_limit", None)
+    try:
+        rate = RateSpec.parse(text) if text else None
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    limit = config.getoption("max_requests", None)
+    if limit is not None and limit < 1:
+        raise pytest.UsageError(f"--max-requests {limit}: expected N >= 1")
+    if rate is None and limit is None:
+        BUDGET.configure(None, None)
+        RATE_LIMIT.configure(None, None)
+        return
+    run_dir = shared_run_dir(config)
+    BUDGET.configure(limit, run_dir)
+    RATE_LIMIT.configure(rate, run_dir)
+
+
+def shared_run_dir(config: pytest.Config) -> Path:
+    """The run's shared folder: a worker's from its controller, else a new one, its files made."""
+    handed = getattr(config, "workerinput", {}).get(RUN_DIR_KEY)
+    if handed:
+        return Path(handed)
+    existing = getattr(config, "_contract_run_dir", None)
+    if existing is not None:
+        return existing
+    run_dir = Path(tempfile.mkdtemp(prefix="contract-run-"))
+    SharedCounter(run_dir / COUNTER_FILE).create()
+    create_bucket_file(run_dir)
+    config._contract_run_dir = run_dir  # type: ignore[attr-defined]
+    return run_dir
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    BUDGET.close()
+    RATE_LIMIT.close()
+    run_dir = getattr(config, "_contract_run_dir", None)
+    if run_dir is not None:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 class WorkerLedgers:
@@ -161,6 +216,12 @@ class WorkerLedgers:
 
     NAME = "contract-worker-ledgers"
     KEY = "contract_ledgers"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        run_dir = getattr(node.config, "_contract_run_dir", None)
+        if run_dir is not None:
+            node.workerinput[RUN_DIR_KEY] = str(run_dir)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -180,6 +241,8 @@ class WorkerLedgers:
             "failed": FAILED_TESTS,
             "configuration": CONFIGURATION_ERRORS,
             "kept": KEPT,
+            "partial": BUDGET.partial_reason,
+            "no_verdict": NO_VERDICT,
         }
 
     @pytest.hookimpl(optionalhook=True)
@@ -205,6 +268,9 @@ class WorkerLedgers:
             FAILED_TESTS.setdefault(nodeid, []).extend(tuple(cause) for cause in causes)
         CONFIGURATION_ERRORS.extend(error for error in data["configuration"] if error not in CONFIGURATION_ERRORS)
         KEPT.extend(tuple(entity) for entity in data["kept"])
+        if BUDGET.partial_reason is None:
+            BUDGET.partial_reason = data["partial"]
+        NO_VERDICT.extend(data["no_verdict"])
 
 
 def _is_contract_item(item: pytest.Item) -> bool:
@@ -309,6 +375,27 @@ def _first_of(kind: type[BaseException], error: BaseException | None) -> Any:
     return next((current for current in _chain(error) if isinstance(current, kind)), None)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """No test starts once the request budget is spent (by any worker): it could judge nothing."""
+    if not _is_contract_item(item) or BUDGET.limit is None:
+        return
+    used = BUDGET.used() or 0
+    if used >= BUDGET.limit:
+        if BUDGET.partial_reason is None:
+            BUDGET.partial_reason = f"the request budget was spent: {BUDGET.limit} requests were sent (--max-requests {BUDGET.limit})"
+        item.session.shouldstop = BUDGET.partial_reason
+        raise BudgetSpent(f"{BUDGET.partial_reason}; the test did not start")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run cut short by its request budget exits PARTIAL_EXIT_STATUS, unless a test failed
+    before (1: a finding wins). Under pytest-xdist the controller decides, from its workers'."""
+    if hasattr(session.config, "workerinput") or BUDGET.partial_reason is None:
+        return
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED if session.testsfailed else PARTIAL_EXIT_STATUS
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """Requests and wall time are counted per module of the contract suite."""
@@ -330,6 +417,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome = yield
     report = outcome.get_result()
     if not (report.failed and call.excinfo is not None and _is_contract_item(item)):
+        return
+    spent = _first_of(BudgetSpent, call.excinfo.value)
+    if spent is not None:
+        # no verdict on the target: the test could not send what it needed
+        item.session.shouldstop = BUDGET.partial_reason or str(spent)
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"no verdict: {spent}")
+        if item.nodeid not in NO_VERDICT:
+            NO_VERDICT.append(item.nodeid)
         return
     misconfigured = _first_of(ConfigurationError, call.excinfo.value)
     if misconfigured is not None:
@@ -360,12 +456,27 @@ def _write_costs(terminalreporter: Any) -> None:
     for name in modules:
         write(f"  {name.ljust(width)}  {REQUESTS.requests[name]:6d} requests  {REQUESTS.seconds.get(name, 0.0):7.1f} s")
     write(f"  {'total'.ljust(width)}  {sum(REQUESTS.requests.values()):6d} requests  {sum(REQUESTS.seconds.values()):7.1f} s")
+    reasons = ", ".join(f"{reason} x{count}" for reason, count in sorted(REQUESTS.retries.items()))
+    write(f"  retries: {sum(REQUESTS.retries.values())}{f' ({reasons})' if reasons else ''}, {REQUESTS.waited:.1f} s waited")
     if REQUESTS.retries or REQUESTS.reconciled:
         reasons = ", ".join(f"{reason} x{count}" for reason, count in sorted(REQUESTS.retries.items()))
         terminalreporter.section("contract retries (warnings, not broken rules)")
         write(f"  {sum(REQUESTS.retries.values())} retries ({reasons or 'none'}), {REQUESTS.waited:.1f} s waited", yellow=True)
         for text in REQUESTS.reconciled[:20]:
             write(f"  lost create answer: {text}", yellow=True)
+
+
+def _write_partial(terminalreporter: Any) -> None:
+    """A run its request budget cut short: why, and how far it got."""
+    if BUDGET.partial_reason is None or hasattr(terminalreporter.config, "workerinput"):
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("contract run PARTIAL")
+    write(f"the run is partial: {BUDGET.partial_reason}", yellow=True, bold=True)
+    write(f"  {sum(REQUESTS.requests.values())} requests counted (the cleanup's deletes past the budget included)", yellow=True)
+    write(f"  {len(NO_VERDICT)} tests ended or did not start without a verdict on the target; the tests not reached were not run", yellow=True)
+    for nodeid in NO_VERDICT[:SHOWN_FAILED_TESTS]:
+        write(f"    no verdict: {nodeid}")
 
 
 def _write_drift(terminalreporter: Any) -> None:
@@ -405,6 +516,8 @@ def _write_verdict(terminalreporter: Any, failed: list[str]) -> None:
     elif LEDGER.broken:
         # a check recorded a broken rule in a test that did not fail on it: still not green
         terminalreporter.write_line(f"the run is RED: {len(LEDGER.broken)} rules broken, though no test failed", red=True, bold=True)
+    elif BUDGET.partial_reason is not None:
+        terminalreporter.write_line(f"the run is PARTIAL, no verdict: {BUDGET.partial_reason}; no test failed before", yellow=True, bold=True)
     else:
         terminalreporter.write_line("the run is green: no test failed", green=True)
 
@@ -424,6 +537,7 @@ def _write_kept(terminalreporter: Any) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     _write_drift(terminalreporter)
     _write_costs(terminalreporter)
+    _write_partial(terminalreporter)
     _write_kept(terminalreporter)
     failed = _failed_nodeids(terminalreporter)
     if not LEDGER.checks and not LEDGER.broken and not FAILED_TESTS and not CONFIGURATION_ERRORS:

@@ -53,7 +53,8 @@ from .kept import force_delete_newest_first
 from .plugin import ANY_ID_MARKER, WRITES_MARKER
 from .resources import BY_SEGMENT, id_field
 from .target import AuthMode, Target
-from .transport import counted_asgi
+from .st_transport import with_polite_transport
+from .transport import gated_asgi
 
 CheckFunction = Callable[[Any, Any, Any], "bool | None"]
 
@@ -324,8 +325,10 @@ def load_schema(target: Target, config: schemathesis.Config, operation: tuple[st
     schema = schemathesis.openapi.from_dict(document, config=config)
     schema.hook("after_validate")(note_schemathesis_results)
     if target.in_process:
-        schema.app = counted_asgi(target.client.app)  # type: ignore[attr-defined]  # calls go to the ASGI app
-    return schema
+        schema.app = gated_asgi(target.client.app)  # type: ignore[attr-defined]  # calls go to the ASGI app
+        return schema
+    # every request Schemathesis sends, its checks' probes too, retried as the suite's own
+    return with_polite_transport(schema, target.retry)
 
 
 def note_schemathesis_results(context: Any, case: Any, response: Any, results: list[Any]) -> None:

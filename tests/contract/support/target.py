@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .transport import RetryPolicy, count_httpx_request, count_requests_response, httpx_header, httpx_status, send_with_retries
+from .budget import BUDGET
+from .transport import RetryPolicy, gate_httpx_request, httpx_header, httpx_status, send_with_retries
 
 DEFAULT_TOKEN = "mock-token"
 # The fixed reference ids of docs/ARCHITECTURE.md (the mock's default seed).
@@ -186,7 +187,9 @@ class Target:
     def schemathesis_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of Schemathesis' `case.call` (and `transport_kwargs` of its checks, which
         send requests of their own): over HTTP, one kept-alive session of this target, since every
-        new connection costs a round trip more over a network (in-process: none, the app is called)."""
+        new connection costs a round trip more over a network (in-process: none, the app is called).
+        Retries, the budget and the rate limit are the schema's transport's (`st_transport.py`),
+        which the checks' probes use too, though without this session."""
         if self.in_process:
             return {}
         if self._schemathesis_session is None:
@@ -197,8 +200,7 @@ class Target:
             session.trust_env = not self.is_loopback  # loopback never goes through a proxy from the environment
             self._schemathesis_session = session
             self._closers.append(session.close)
-        # the hook, not the session, counts: the checks' probes keep the hooks but not the session
-        return {"session": self._schemathesis_session, "hooks": {"response": [count_requests_response]}}
+        return {"session": self._schemathesis_session}
 
     # ------------------------------------------------------------ clock
 
@@ -227,9 +229,10 @@ class Target:
 
     def close(self) -> None:
         if self._restore_clock is not None:
-            # a clock that followed the real date goes back to following it
+            # a clock that followed the real date goes back to following it (past the request budget too)
             fixed = self._restore_clock.get("fixed", True)
-            self.client.put(MOCK_CLOCK_PATH, json={"today": self._restore_clock.get("today") if fixed else None})
+            with BUDGET.cleaning():
+                self.client.put(MOCK_CLOCK_PATH, json={"today": self._restore_clock.get("today") if fixed else None})
         for closer in reversed(self._closers):
             closer()
 
@@ -286,7 +289,7 @@ def open_in_process_target(options: TargetOptions) -> Target:
 
     app = create_app(MockConfig(tokens=(options.token,), today=IN_PROCESS_TODAY))
     client = app.test_client(raise_server_exceptions=False)
-    client.event_hooks = {"request": [count_httpx_request]}  # Starlette's TestClient takes no event_hooks argument
+    client.event_hooks = {"request": [gate_httpx_request]}  # Starlette's TestClient takes no event_hooks argument
     client.__enter__()
     target = Target(client=client, base_url=str(client.base_url), **_target_fields(options))
     target._closers.append(lambda: client.__exit__(None, None, None))
@@ -307,7 +310,7 @@ def open_http_target(options: TargetOptions) -> Target:
     base_url = options.url.rstrip("/")
     # loopback never goes through a proxy from the environment
     client = httpx.Client(
-        base_url=base_url, timeout=options.retry.timeout, trust_env=not options.is_loopback, event_hooks={"request": [count_httpx_request]}
+        base_url=base_url, timeout=options.retry.timeout, trust_env=not options.is_loopback, event_hooks={"request": [gate_httpx_request]}
     )
     target = Target(client=client, base_url=base_url, **_target_fields(options))
     target.shared_by_workers = xdist_worker_count() > 1

@@ -32,6 +32,9 @@ from typing import TypeVar
 
 import httpx
 
+from .budget import BUDGET
+from .rate_limit import RATE_LIMIT
+
 RETRIED_STATUSES = frozenset({429, 502, 503, 504})
 UNPROCESSED_STATUSES = frozenset({429, 503})
 # Errors raised before the request left: nothing reached the server.
@@ -109,30 +112,35 @@ class RequestLedger:
 LEDGER = RequestLedger()
 
 
-# ---------------------------------------------------------------- counted where requests leave
+# ---------------------------------------------------------------- where requests leave
 # Counted on the wire, not where the suite asks: every try of a retried request, and the requests
-# Schemathesis' checks send of their own (ignored_auth, use_after_free...), are requests too.
+# Schemathesis' checks send of their own (ignored_auth, use_after_free...), are requests too. Each
+# takes a unit of the run's request budget and waits for a slot of its rate limit first.
 
 
-def count_httpx_request(request: httpx.Request) -> None:
+def before_request(describe: str) -> None:
+    """What every request the suite causes goes through just before it leaves: the budget
+    (`BudgetSpent` once spent), the rate limit (a wait), the ledger."""
+    BUDGET.take(describe)
+    RATE_LIMIT.acquire()
+    LEDGER.count_request()
+
+
+def gate_httpx_request(request: httpx.Request) -> None:
     """An httpx `request` event hook."""
-    LEDGER.count_request()
+    before_request(f"{request.method} {request.url.path}")
 
 
-def count_requests_response(response: object, *args: object, **kwargs: object) -> None:
-    """A `requests` response hook (Schemathesis' transport over HTTP)."""
-    LEDGER.count_request()
+def gated_asgi(app: Callable) -> Callable:
+    """The ASGI app, each HTTP request it receives gone through `before_request` (Schemathesis'
+    calls in-process)."""
 
-
-def counted_asgi(app: Callable) -> Callable:
-    """The ASGI app, counting each HTTP request it receives (Schemathesis' calls in-process)."""
-
-    async def counted(scope: dict, receive: Callable, send: Callable) -> None:
+    async def gated(scope: dict, receive: Callable, send: Callable) -> None:
         if scope.get("type") == "http":
-            LEDGER.count_request()
+            before_request(f"{scope.get('method', '')} {scope.get('path', '')}")
         await app(scope, receive, send)
 
-    return counted
+    return gated
 
 
 def _backoff(policy: RetryPolicy, attempt: int) -> float:
@@ -205,7 +213,9 @@ def httpx_header(response: httpx.Response, name: str) -> str | None:
 
 
 def call_case(case: object, policy: RetryPolicy, **kwargs: object) -> object:
-    """`case.call()` of Schemathesis with the same retries as the suite's own requests."""
+    """`case.call()` of Schemathesis with the same retries as the suite's own requests. Over HTTP
+    the schema's transport has retried each try already (`st_transport.PoliteTransport`, which the
+    checks' probes use too), so only its final answers and errors reach this loop."""
     import requests
 
     operation = case.operation  # type: ignore[attr-defined]
