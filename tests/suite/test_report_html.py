@@ -162,12 +162,12 @@ def test_a_run_without_failures_is_green(tmp_path: Path) -> None:
 
 def test_a_failed_run_is_red(tmp_path: Path) -> None:
     _, page = written(tmp_path, results())
-    assert page.by_class["red"][0] == "RED: 3 tests failed, 1 rules broken"
+    assert page.by_class["red"][0] == "RED: 3 tests failed, 1 rule broken"
 
 
 def test_a_broken_rule_without_a_failed_test_is_still_red(tmp_path: Path) -> None:
     _, page = written(tmp_path, results(tests={"passed": 5, "failed": 0, "errors": 0, "deselected": 0}, failed_tests=[]))
-    assert page.by_class["red"][0].startswith("RED: 0 tests failed, 1 rules broken")
+    assert page.by_class["red"][0].startswith("RED: 0 tests failed, 1 rule broken")
 
 
 def test_a_partial_run_says_so_and_why(tmp_path: Path) -> None:
@@ -178,7 +178,7 @@ def test_a_partial_run_says_so_and_why(tmp_path: Path) -> None:
     assert page.by_class["partial"][0].startswith("Partial: target unavailable: 5 tries")
     assert "green" not in page.by_class
     _, failed = written(tmp_path, results(partial=True, partial_reason="stopped after the first failure (-x)"))
-    assert failed.by_class["red"][0] == "RED: 3 tests failed, 1 rules broken (partial run: stopped after the first failure (-x))"
+    assert failed.by_class["red"][0] == "RED: 3 tests failed, 1 rule broken (partial run: stopped after the first failure (-x))"
 
 
 def test_a_configuration_error_wins_over_every_other_verdict(tmp_path: Path) -> None:

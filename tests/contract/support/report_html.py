@@ -84,6 +84,10 @@ def _join(parts: Iterable[Html]) -> Html:
     return Html("".join(parts))
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def verdict(results: Mapping[str, Any]) -> tuple[str, str]:
     """(kind, sentence) of the run: configuration error, RED, partial or green."""
     tests = results.get("tests", {})
@@ -94,7 +98,7 @@ def verdict(results: Mapping[str, Any]) -> tuple[str, str]:
     if errors:
         return CONFIGURATION, f"Configuration error: {errors[0]}"
     if failed or broken:
-        return RED, f"RED: {failed} tests failed, {len(broken)} rules broken{partial}"
+        return RED, f"RED: {_count(failed, 'test')} failed, {_count(len(broken), 'rule')} broken{partial}"
     if results.get("partial"):
         return PARTIAL, f"Partial: {results.get('partial_reason') or 'the run stopped before its end'}; no test failed so far"
     return GREEN, "Green: no test failed, no rule broken"
