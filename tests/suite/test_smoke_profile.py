@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from contract.support import findings, st_checks  # noqa: F401  (they register rules of their own)
+from contract.support.profiles import SMOKE, economy, first_parameter_sets, merged
 from contract.support.rules import RULES
 
 from .suite_runs import run_suite, start_mock
@@ -57,3 +58,38 @@ def test_the_smoke_profile_stays_within_its_request_budget(smoke_run: str) -> No
     totals = [int(total) for total in TOTAL_REQUESTS.findall(smoke_run)]
     assert totals, f"no request count in the smoke run's output:\n{smoke_run[-3000:]}"
     assert totals[-1] <= SMOKE_REQUEST_BUDGET, f"the smoke profile sent {totals[-1]} requests, more than {SMOKE_REQUEST_BUDGET}"
+
+
+class FakeItem:
+    """What `first_parameter_sets` reads of a pytest item."""
+
+    def __init__(self, name: str, params: dict[str, Any] | None, parametrized: tuple[str, ...] = ()) -> None:
+        self.path, self.originalname, self.name = "tests/contract/test_x.py", name.split("[")[0], name
+        self.callspec = None if params is None else type("CallSpec", (), {"params": params})()
+        self._marks = [pytest.mark.parametrize(",".join(parametrized), []).mark] if parametrized else []
+
+    def iter_markers(self, name: str) -> list[Any]:
+        return [mark for mark in self._marks if mark.name == name]
+
+
+def test_one_parameter_set_per_test_and_per_value_of_a_fixtures_own_params() -> None:
+    items = [
+        FakeItem("test_a[action-1]", {"segment": "action", "per_page": 1}, ("segment", "per_page")),
+        FakeItem("test_a[action-4]", {"segment": "action", "per_page": 4}, ("segment", "per_page")),
+        FakeItem("test_a[certificate-1]", {"segment": "certificate", "per_page": 1}, ("segment", "per_page")),
+        FakeItem("test_plain", None),
+        # `operation` comes from a fixture's params (Schemathesis' one test per operation): kept whole
+        FakeItem("test_op[index-x]", {"operation": ("post", "/v2/action/index"), "phase": "x"}, ("phase",)),
+        FakeItem("test_op[index-y]", {"operation": ("post", "/v2/action/index"), "phase": "y"}, ("phase",)),
+        FakeItem("test_op[view-x]", {"operation": ("get", "/v2/action/view/{id}"), "phase": "x"}, ("phase",)),
+    ]
+    kept, dropped = first_parameter_sets(items)
+    assert [item.name for item in kept] == ["test_a[action-1]", "test_plain", "test_op[index-x]", "test_op[view-x]"]
+    assert [item.name for item in dropped] == ["test_a[action-4]", "test_a[certificate-1]", "test_op[index-y]"]
+
+
+def test_smoke_cuts_apply_to_schemathesis_toml_table_by_table() -> None:
+    data = {"phases": {"coverage": {"enabled": True, "unexpected-methods": ["PATCH"]}, "stateful": {"max-steps": 10}}}
+    merged(data, economy(SMOKE).schemathesis)
+    assert data == {"phases": {"coverage": {"enabled": False, "unexpected-methods": ["PATCH"]}, "stateful": {"max-steps": 3}}}
+    assert economy("quick").schemathesis == {} and not economy("quick").one_parameter_set
