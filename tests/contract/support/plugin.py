@@ -22,10 +22,9 @@ from .drift import DriftReport
 from .findings import findings
 from .kept import KEPT, kept_file_name, summary_lines, write_kept
 from .preflight import ConfigurationError
+from .profiles import current_profile, economy, first_parameter_sets
 from .rate_limit import RATE_LIMIT, RateSpec, create_bucket_file
 from .rules import LEDGER, RULES
-from .transport import LEDGER as REQUESTS
-from .transport import RetryPolicy, TargetUnavailable
 from .target import (
     DEFAULT_FOREIGN_SUBTENANT_ID,
     DEFAULT_RESOURCE_IDS,
@@ -40,6 +39,8 @@ from .target import (
     env_list,
     xdist_worker_count,
 )
+from .transport import LEDGER as REQUESTS
+from .transport import RetryPolicy, TargetUnavailable
 
 CONTRACT_DIR = Path(__file__).resolve().parents[1]
 WRITES_MARKER = "writes"
@@ -63,6 +64,10 @@ settings.register_profile(
     database=None,
     phases=[Phase.explicit, Phase.generate],
 )
+# smoke: quick with one example per test; with the cuts of support/profiles.py (Schemathesis'
+# coverage phase off, short state machine scenarios) every rule is touched at least once in at
+# most 1,500 requests against the mock (tests/suite/test_smoke_profile.py holds it to that).
+settings.register_profile("smoke", parent=settings.get_profile("quick"), max_examples=2)
 # debug: the same examples as quick, shrunk to a minimal scenario when one fails.
 settings.register_profile("debug", parent=settings.get_profile("quick"), phases=list(Phase))
 # thorough: nightly; random, more examples, shrinking.
@@ -347,6 +352,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"contract: {message}", yellow=True)
+    _thin_parameter_sets(config, items)
+
+
+def _thin_parameter_sets(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A cheap profile (smoke) runs one parameter set of each parametrized contract test: every
+    test function still runs, the other parameter sets are deselected with the reason printed."""
+    profile = current_profile()
+    if not economy(profile).one_parameter_set:
+        return
+    contract_items = [item for item in items if _is_contract_item(item)]
+    _, dropped = first_parameter_sets(contract_items)
+    if not dropped:
+        return
+    message = (
+        f"{len(dropped)} contract tests were deselected: the {profile} profile runs one parameter set of each "
+        "parametrized test (every other profile runs them all)"
+    )
+    _deselection_reasons.append(message)
+    config.hook.pytest_deselected(items=dropped)
+    gone = set(map(id, dropped))
+    items[:] = [item for item in items if id(item) not in gone]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"contract: {message}", yellow=True)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -44,7 +44,7 @@ from typing import Any
 import pytest
 import schemathesis
 
-from . import oracle, rules, spec_view, verify
+from . import oracle, profiles, rules, spec_view, verify
 from .client import is_uuid, new_run_id
 from .contract import contract
 from .exchange import Exchange, from_schemathesis
@@ -267,6 +267,7 @@ def suite_config(target: Target) -> schemathesis.Config:
     """
     data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
     data.pop("hooks", None)  # this module, already imported
+    profiles.merged(data, profiles.economy().schemathesis)  # what a cheap profile cuts (smoke)
     generation = data.setdefault("generation", {})
     for owned_by_profile in ("max-examples", "deterministic"):
         generation.pop(owned_by_profile, None)
