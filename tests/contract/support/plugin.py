@@ -67,7 +67,7 @@ settings.register_profile(
 # smoke: quick with one example per test; with the cuts of support/profiles.py (Schemathesis'
 # coverage phase off, short state machine scenarios) every rule is touched at least once in at
 # most 1,500 requests against the mock (tests/suite/test_smoke_profile.py holds it to that).
-settings.register_profile("smoke", parent=settings.get_profile("quick"), max_examples=2)
+settings.register_profile("smoke", parent=settings.get_profile("quick"), max_examples=1)
 # debug: the same examples as quick, shrunk to a minimal scenario when one fails.
 settings.register_profile("debug", parent=settings.get_profile("quick"), phases=list(Phase))
 # thorough: nightly; random, more examples, shrinking.
