@@ -14,8 +14,10 @@ from contract.support.plugin import pytest_addoption as contract_options  # noqa
 from contract.support.plugin import (  # noqa: E402  (hooks must be names of this module)
     pytest_collection_modifyitems,
     pytest_configure,
+    pytest_deselected,
     pytest_report_header,
     pytest_runtest_makereport,
+    pytest_sessionfinish,
     pytest_terminal_summary,
 )
 
@@ -49,7 +51,9 @@ __all__ = [
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
+    "pytest_deselected",
     "pytest_report_header",
     "pytest_runtest_makereport",
+    "pytest_sessionfinish",
     "pytest_terminal_summary",
 ]

@@ -44,7 +44,7 @@ from typing import Any
 import pytest
 import schemathesis
 
-from . import oracle, rules, spec_view, verify
+from . import findings, oracle, rules, spec_view, verify
 from .client import is_uuid, new_run_id
 from .contract import contract
 from .exchange import Exchange, from_schemathesis
@@ -334,6 +334,8 @@ def note_schemathesis_results(context: Any, case: Any, response: Any, results: l
     break it, so the summary never shows such a rule held when one of them failed. Only the
     suite's schemas (`load_schema`) carry this hook: answers made up by its own tests are no
     finding."""
+    if any(result.failure is not None for result in results):
+        findings.FAILED_EXCHANGES.append(from_schemathesis(response))  # for the failure's report
     for result in results:
         rule = SCHEMATHESIS_RULES.get(result.name)
         if rule is None:
