@@ -513,7 +513,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     stats = reporter.stats if reporter is not None else {}
     stopped = [*STOP_REASONS, *(str(reason) for reason in (session.shouldstop, session.shouldfail) if reason)]
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
+    if exitstatus == pytest.ExitCode.INTERRUPTED and not stopped and not CONFIGURATION_ERRORS:
         stopped.append("the run was interrupted")
     options = options_from_config(session.config)
     results.write(Path(path), results.build(

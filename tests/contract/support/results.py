@@ -62,7 +62,10 @@ def build(
     """The results of one pytest session; `failed_tests`: node id -> (rule or None, reason) of each cause."""
     broken = set(broken)
     names = sorted(set(statements) | set(checks) | broken)
-    reasons = list(dict.fromkeys([*configuration_errors, *stop_reasons]))
+    # a configuration error is said once, in its own key
+    reasons = list(dict.fromkeys(
+        [*(["stopped by a configuration error"] if configuration_errors else []),
+         *(reason for reason in stop_reasons if reason not in configuration_errors)]))
     return {
         "target": target,
         "profile": profile,
@@ -167,7 +170,7 @@ def summary_lines(results: Mapping[str, Any]) -> list[str]:
     """The end of a run, for a person: what was checked, what broke and how to repeat it, what it cost."""
     lines = [f"target {results['target']}, hypothesis profile {results['profile']}"]
     if results["configuration_errors"]:
-        lines += [*results["configuration_errors"][:1], "no rule was judged" if not any(r["checks"] for r in results["rules"]) else "the run stopped there"]
+        lines += results["configuration_errors"][:1]
     checked = [rule for rule in results["rules"] if rule["checks"] or rule["broken"]]
     held = [rule for rule in checked if not rule["broken"]]
     broken = [rule for rule in checked if rule["broken"]]
