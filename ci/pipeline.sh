@@ -11,8 +11,12 @@
 #   ci/pipeline.sh contract-http  start the mock on a free loopback port; run the contract suite (two
 #                                 workers, then the whole-data-set tests) and the Schemathesis
 #                                 command line against it over HTTP; stop it
-#   ci/pipeline.sh conformance    the contract suite against $CONTRACT_TARGET_URL (read-only unless
-#                                 CONTRACT_ALLOW_WRITES=1)
+#   ci/pipeline.sh package        the suite's own wheel (tests/contract/pyproject.toml) installed in a
+#                                 fresh virtual environment outside the checkout, without the mock;
+#                                 its `contract-4hse run` must pass against the mock and fail,
+#                                 naming the rule, against the mock with a fault injected
+#   ci/pipeline.sh conformance    `contract-4hse run` against $CONTRACT_TARGET_URL (read-only unless
+#                                 CONTRACT_ALLOW_WRITES=1), report in $REPORTS/conformance/
 #   ci/pipeline.sh fuzz           start the mock; the stock Schemathesis command line (no project
 #                                 config or hooks) against it, randomized, every phase, for
 #                                 FUZZ_SECONDS; then every resource's index and the export must
@@ -33,7 +37,8 @@
 #                                 proxy, judged by Prism's violations about the mock's answers
 #                                 ($REPORTS/prism.xml; tests/tools and openapi-core's judgement of
 #                                 the mock's HTTP tests run in the test step)
-#   ci/pipeline.sh all            setup, lint, test, contract-http, contract-random, fuzz, browser, tools
+#   ci/pipeline.sh all            setup, lint, test, contract-http, package, contract-random, fuzz, browser,
+#                                 tools
 #                                 (what .ci/run does)
 #   ci/pipeline.sh summary        the table of the steps run so far ($REPORTS/step-times.tsv) and
 #                                 their seconds (printed at the end of `all` and of .ci/run)
@@ -336,6 +341,58 @@ tools() {
   return "$status"
 }
 
+# The suite as whoever checks a server installs it: its wheel alone, its dependencies from the
+# package index, run from a directory outside the checkout. The fault run judges the command, not
+# the mock: it must exit 1 and name the broken rule (its output is a log, not a JUnit verdict).
+package() {
+  local workdir reports wheel profile="quick" fault=0
+  workdir="$(mktemp -d)"
+  reports="$(cd "$REPORTS" && pwd)"
+  step "package: the suite's wheel (tests/contract/pyproject.toml), built in the checkout"
+  "$VENV/bin/pip" wheel --quiet --no-deps --wheel-dir "$workdir/dist" tests/contract
+  rm -rf tests/contract/build tests/contract/contract_4hse.egg-info  # what setuptools leaves in the tree
+  wheel="$(ls "$workdir"/dist/contract_4hse-*.whl)"
+  "$PY" - "$wheel" <<'PY'
+import sys
+import zipfile
+from pathlib import Path
+# the checkout links these into tests/contract: the wheel must carry their content
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    for name, source in [("openapi.bundled.json", "openapi/openapi.bundled.json"), ("schemathesis.toml", "schemathesis.toml")]:
+        assert wheel.read(f"contract_4hse/{name}") == Path(source).read_bytes(), f"the wheel's {name} is not {source}"
+print(f"package: {Path(sys.argv[1]).name} carries the contract and the Schemathesis configuration")
+PY
+  step "package: a fresh virtual environment in $workdir, the wheel and its dependencies from the package index"
+  "$PYTHON" -m venv "$workdir/venv"
+  "$workdir/venv/bin/pip" install --quiet "$wheel"
+  if (cd "$workdir" && "$workdir/venv/bin/python" -c "import mock_server" 2>/dev/null); then
+    echo "package: mock_server is importable where only the suite was installed" >&2
+    return 1
+  fi
+  # the shortest profile the installed suite has
+  if (cd "$workdir" && "$workdir/venv/bin/python" -c "from contract_4hse.support import plugin; from hypothesis import settings; settings.get_profile('smoke')" 2>/dev/null); then
+    profile="smoke"
+  fi
+  start_mock mock-server-package
+  step "package: contract-4hse run against $MOCK_URL (profile $profile), from $workdir"
+  (cd "$workdir" && "$workdir/venv/bin/contract-4hse" run --target "$MOCK_URL" --token mock-token --profile "$profile" \
+    --workers 2 --report "$reports/conformance-installed")
+  ls "$reports/conformance-installed/results.json" "$reports/conformance-installed/junit.xml"
+  step "package: the same against the mock with every action index answered 500: exit 1, naming no_server_error"
+  "$PY" -c "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/__mock/faults', method='PUT', headers={'Content-Type': 'application/json'}, data=sys.argv[2].encode()))" \
+    "$MOCK_URL" '[{"operationId": "action_index", "status": 500, "probability": 1.0}]'
+  (cd "$workdir" && "$workdir/venv/bin/contract-4hse" run --target "$MOCK_URL" --token mock-token --profile "$profile" \
+    --workers 2 -- -k test_headers_match_body_on_any_index) >"$reports/package-fault.log" 2>&1 || fault=$?
+  stop_background
+  rm -rf "$workdir"
+  if [ "$fault" -ne 1 ] || ! grep -q "^  BROKE no_server_error" "$reports/package-fault.log"; then
+    echo "package: against the faulty mock the command exited $fault without naming no_server_error; its output: $REPORTS/package-fault.log" >&2
+    tail -n 40 "$reports/package-fault.log" >&2
+    return 1
+  fi
+  echo "package: the faulty mock failed the run (exit 1), naming no_server_error"
+}
+
 contract_random() {
   local budget="${CONTRACT_RANDOM_BUDGET:-300}" started round=0 seed
   started="$(date +%s)"
@@ -371,10 +428,10 @@ conformance() {
   : "${CONTRACT_TOKEN:?set CONTRACT_TOKEN to a token of that server}"
   local mode=(--read-only)
   if [ "${CONTRACT_ALLOW_WRITES:-0}" = "1" ]; then mode=(--allow-writes); fi
-  step "conformance: the contract suite against $CONTRACT_TARGET_URL (${mode[*]})"
-  "$PY" -m pytest tests/contract --target-url "$CONTRACT_TARGET_URL" --token "$CONTRACT_TOKEN" \
-    "${mode[@]}" --hypothesis-profile "${CONTRACT_PROFILE:-thorough}" \
-    --junitxml="$REPORTS/conformance.xml"
+  step "conformance: contract-4hse run against $CONTRACT_TARGET_URL (${mode[*]}); the token from CONTRACT_TOKEN"
+  # both phases (beside writers on workers, then the whole-data-set tests); report in $REPORTS/conformance/
+  "$VENV/bin/contract-4hse" run --target "$CONTRACT_TARGET_URL" "${mode[@]}" \
+    --profile "${CONTRACT_PROFILE:-thorough}" --report "$REPORTS/conformance"
 }
 
 if [ "${1:-all}" = all ]; then  # a new table, printed at the end however the run ends
@@ -386,6 +443,7 @@ case "${1:-all}" in
   lint) timed lint lint ;;
   test) timed test run_tests ;;
   contract-http) timed contract-http contract_http ;;
+  package) timed package package ;;
   conformance) timed conformance conformance ;;
   fuzz) timed fuzz fuzz ;;
   mutation) timed mutation mutation ;;
@@ -394,6 +452,6 @@ case "${1:-all}" in
   browser) timed browser browser ;;
   tools) timed tools tools ;;
   summary) summary ;;
-  all) timed setup setup; timed lint lint; timed test run_tests; timed contract-http contract_http; timed contract-random contract_random; timed fuzz fuzz; timed browser browser; timed tools tools ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|contract-random|fuzz|conformance|mutation|mutation-sampled|browser|tools|summary|all]" >&2; exit 2 ;;
+  all) timed setup setup; timed lint lint; timed test run_tests; timed contract-http contract_http; timed package package; timed contract-random contract_random; timed fuzz fuzz; timed browser browser; timed tools tools ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|package|contract-random|fuzz|conformance|mutation|mutation-sampled|browser|tools|summary|all]" >&2; exit 2 ;;
 esac

@@ -9,11 +9,11 @@ if importlib.util.find_spec("mock_server") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pytest  # noqa: E402
-
 from contract.support.plugin import pytest_addoption as contract_options  # noqa: E402
 from contract.support.plugin import (  # noqa: E402  (hooks must be names of this module)
     pytest_collection_modifyitems,
     pytest_configure,
+    pytest_deselected,
     pytest_report_header,
     pytest_runtest_makereport,
     pytest_runtest_setup,
@@ -21,7 +21,6 @@ from contract.support.plugin import (  # noqa: E402  (hooks must be names of thi
     pytest_terminal_summary,
     pytest_unconfigure,
 )
-
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +51,7 @@ __all__ = [
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
+    "pytest_deselected",
     "pytest_report_header",
     "pytest_runtest_makereport",
     "pytest_runtest_setup",

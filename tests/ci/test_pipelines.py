@@ -67,7 +67,7 @@ def test_ci_run_uses_the_same_pipeline_script() -> None:
     """.ci/run runs the steps of `ci/pipeline.sh all`, in that order, and nothing else."""
     lines = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     steps = [line.split()[2] for line in lines if line.startswith("bash ci/pipeline.sh")]
-    assert steps == ["setup", "lint", "test", "contract-http", "contract-random", "fuzz", "browser", "tools"]
+    assert steps == ["setup", "lint", "test", "contract-http", "package", "contract-random", "fuzz", "browser", "tools"]
     cases = dict(re.findall(r"^\s*([a-z-]+)\) (.*?) ;;$", PIPELINE.read_text(), flags=re.M))
     assert [call.strip() for call in cases["all"].split(";")] == [cases[step] for step in steps]
 
@@ -137,6 +137,7 @@ def test_pipelines_fuzz_briefly_on_changes_and_longer_nightly(path: Path) -> Non
 # --- Reports: what a pipeline publishes as test results is what its steps decided ---------------
 
 JUNIT_WRITES = re.compile(r'(?:--junitxml=|--report-junit-path |--junit )"\$(?:REPORTS|reports)/([^"]+\.xml)"')
+COMMAND_REPORTS = re.compile(r'contract-4hse" run .*--report "\$(?:REPORTS|reports)/([^"]+)"')  # DIR/junit.xml among others
 IGNORED = re.compile(r"\|\|\s*(?:echo\b|true\b|:)")
 JUDGED = re.compile(r"\|\|\s*status=")
 
@@ -160,7 +161,7 @@ def junit_writes(function: str, report: str | None = None) -> list[tuple[str, bo
     found: list[tuple[str, bool]] = []
     for line in logical_lines(body):
         ignored = bool(IGNORED.search(line)) or (bool(JUDGED.search(line)) and not returns_status)
-        for path in JUNIT_WRITES.findall(line):
+        for path in [*JUNIT_WRITES.findall(line), *(f"{directory}/junit.xml" for directory in COMMAND_REPORTS.findall(line))]:
             path = path.replace("$report", report or "$report").replace("$round", "*")
             found.append((f"reports/{path}", not ignored))
         helper = re.match(r"\s*(contract_suite_over_http) \S+ (\S+)", line)
@@ -201,6 +202,8 @@ def test_steps_record_their_junit_reports_where_this_test_reads_them() -> None:
     assert {path for path, _ in writes["contract-http"]} == {
         "reports/contract-http.xml", "reports/contract-http-whole-dataset.xml", "reports/schemathesis.xml"}
     assert writes["tools"] and writes["fuzz"] and writes["test"]
+    assert writes["package"] == [("reports/conformance-installed/junit.xml", True)]
+    assert writes["conformance"] == [("reports/conformance/junit.xml", True)]
     script = PIPELINE.read_text()
     assert script.count("--report junit") == script.count("--report-junit-path"), \
         "every Schemathesis JUnit report goes to a fixed path (--report-dir names it by the time)"

@@ -20,7 +20,7 @@ from .support.drift import fetch_report
 from .support.kept import note_kept
 from .support.preflight import ConfigurationError, check_target
 from .support.plugin import DRIFT_REPORTS, options_from_config
-from .support.plugin import pytest_runtest_protocol  # noqa: F401  (a hook of this folder's tests: costs per module)
+from .support.plugin import costs_per_module as pytest_runtest_protocol  # noqa: F401  (a hook of this folder's tests)
 from .support.st_checks import CreatedEntities, load_schema, suite_config
 from .support.target import Target, TargetOptions, open_target
 

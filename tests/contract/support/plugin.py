@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from hypothesis import Phase, settings
 
+from . import findings as findings_module
+from . import results
 from .budget import BUDGET, COUNTER_FILE, BudgetSpent, SharedCounter
 from .drift import DriftReport
 from .findings import findings
@@ -94,6 +96,11 @@ NO_VERDICT: list[str] = []
 # The exit status of a run the request budget cut short (a test that failed before wins: 1).
 PARTIAL_EXIT_STATUS = 6
 RUN_DIR_KEY = "contract_run_dir"  # the run's shared folder, handed to the pytest-xdist workers
+# Rule -> each failure of one of its checks in a failed test, with the exchange and curl line.
+RULE_FAILURES: dict[str, list[results.RuleFailure]] = {}
+STOP_REASONS: list[str] = []  # why the run stopped before its end (it is then partial)
+DESELECTED: set[str] = set()  # node ids of the tests deselected, by any plugin
+_STARTED = [time.monotonic()]
 SHOWN_FAILED_TESTS = 30
 _DEFAULT_RETRY = RetryPolicy()
 
@@ -120,6 +127,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-requests", type=int, default=int(os.environ["CONTRACT_MAX_REQUESTS"]) if os.environ.get("CONTRACT_MAX_REQUESTS") else None, help="send at most N requests to the target (over all workers), then stop: the run is partial (exit status 6), and what it created is still deleted [CONTRACT_MAX_REQUESTS]")
     group.addoption("--keep-data", action="store_true", default=_env_flag("CONTRACT_KEEP_DATA"), help="delete nothing the run created, so that the curl lines of failures repeat them; the end of the run says what stayed and how to delete it [CONTRACT_KEEP_DATA]")
     group.addoption("--read-only", action="store_true", default=_env_flag("CONTRACT_READ_ONLY"), help="run only the tests that create nothing [CONTRACT_READ_ONLY]")
+    group.addoption("--results-json", default=None, metavar="PATH", help="write the run's results (rules, failures with their exchanges, tests, requests) to PATH as JSON (support/results.py)")
 
 
 def options_from_config(config: pytest.Config) -> TargetOptions:
@@ -167,6 +175,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile(os.environ.get(PROFILE_ENV, DEFAULT_PROFILE))
+    _STARTED[0] = time.monotonic()
     if config.pluginmanager.hasplugin("xdist") and not config.pluginmanager.has_plugin(WorkerLedgers.NAME):
         config.pluginmanager.register(WorkerLedgers(), WorkerLedgers.NAME)
     configure_limits(config)
@@ -248,6 +257,9 @@ class WorkerLedgers:
             "kept": KEPT,
             "partial": BUDGET.partial_reason,
             "no_verdict": NO_VERDICT,
+            "rule_failures": {rule: [vars(failure) for failure in failures] for rule, failures in RULE_FAILURES.items()},
+            "stopped": [*STOP_REASONS, *([str(session.shouldstop)] if session.shouldstop else [])],
+            "deselected_ids": sorted(DESELECTED),
         }
 
     @pytest.hookimpl(optionalhook=True)
@@ -276,6 +288,10 @@ class WorkerLedgers:
         if BUDGET.partial_reason is None:
             BUDGET.partial_reason = data["partial"]
         NO_VERDICT.extend(data["no_verdict"])
+        for rule, failures in data["rule_failures"].items():
+            RULE_FAILURES.setdefault(rule, []).extend(results.RuleFailure(**failure) for failure in failures)
+        STOP_REASONS.extend(reason for reason in data["stopped"] if reason not in STOP_REASONS)
+        DESELECTED.update(data["deselected_ids"])  # every worker deselects the same tests
 
 
 def _is_contract_item(item: pytest.Item) -> bool:
@@ -416,8 +432,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         raise BudgetSpent(f"{BUDGET.partial_reason}; the test did not start")
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+def _set_partial_exit_status(session: pytest.Session) -> None:
     """A run cut short by its request budget exits PARTIAL_EXIT_STATUS, unless a test failed
     before (1: a finding wins). Under pytest-xdist the controller decides, from its workers'."""
     if hasattr(session.config, "workerinput") or BUDGET.partial_reason is None:
@@ -425,12 +440,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.exitstatus = pytest.ExitCode.TESTS_FAILED if session.testsfailed else PARTIAL_EXIT_STATUS
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    DESELECTED.update(item.nodeid for item in items)
+
+
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """Requests and wall time are counted per module of the contract suite."""
+def costs_per_module(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Requests and wall time are counted per module of the contract suite: the contract
+    folder's `pytest_runtest_protocol` (a name of its conftest, not of this plugin, so that it
+    runs once whether this module is a plugin of its own or its hooks are a conftest's)."""
     if not _is_contract_item(item):
         yield
         return
+    findings_module.FAILED_EXCHANGES.clear()
     REQUESTS.current_module = item.path.name
     started = time.monotonic()
     yield
@@ -461,16 +483,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         if str(misconfigured) not in CONFIGURATION_ERRORS:
             CONFIGURATION_ERRORS.append(str(misconfigured))
         item.session.shouldstop = str(misconfigured)
+        if str(misconfigured) not in STOP_REASONS:
+            STOP_REASONS.append(str(misconfigured))
         report.longrepr = str(misconfigured)  # the message, not a traceback through the fixtures
         return
     unavailable = _first_of(TargetUnavailable, call.excinfo.value)
     if unavailable is not None:
         item.session.shouldstop = str(unavailable)
+        if str(unavailable) not in STOP_REASONS:
+            STOP_REASONS.append(str(unavailable))
         return
     causes = FAILED_TESTS.setdefault(item.nodeid, [])
     for finding in findings(call.excinfo.value):
         if finding.rule is not None:
             LEDGER.record_broken(finding.rule, item.nodeid)
+            RULE_FAILURES.setdefault(finding.rule, []).append(
+                results.RuleFailure(item.nodeid, finding.detail or finding.reason, finding.exchange, finding.curl))
         causes.append((call.when, finding.rule, finding.reason))
 
 
@@ -597,3 +625,58 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if failed:
         _write_failed_tests(terminalreporter, failed)
     _write_verdict(terminalreporter, failed)
+
+
+def _test_counts(stats: dict[str, list[Any]]) -> dict[str, int]:
+    """Tests (not reports: a test that failed in teardown too is one failure) by outcome."""
+    passed = {report.nodeid for report in stats.get("passed", []) if getattr(report, "when", "call") == "call"}
+    failed = {report.nodeid for report in stats.get("failed", [])}
+    errors = {report.nodeid for report in stats.get("error", [])}
+    return {"passed": len(passed - failed - errors), "failed": len(failed), "errors": len(errors - failed), "deselected": len(DESELECTED)}
+
+
+def _failed_tests(stats: dict[str, list[Any]]) -> dict[str, list[tuple[str | None, str]]]:
+    """Node id -> (rule, reason) of each cause of every failed test, but those that only met a
+    configuration error (the results say it once, not per test)."""
+    failed: dict[str, list[tuple[str | None, str]]] = {nodeid: [(rule, reason) for _, rule, reason in causes] for nodeid, causes in FAILED_TESTS.items() if causes}
+    for report in [*stats.get("failed", []), *stats.get("error", [])]:
+        text = str(getattr(report, "longreprtext", "") or "")
+        if report.nodeid in failed or text.strip() in CONFIGURATION_ERRORS:
+            continue
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        failed[report.nodeid] = [(None, lines[-1][:findings_module.REASON_CHARS] if lines else "see the test's failure in the run's output")]
+    return failed
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """--results-json: the results of the run, written where the summary is printed (by the
+    controller under pytest-xdist, once the workers have handed over their ledgers); and the exit
+    status of a run its request budget cut short."""
+    _set_partial_exit_status(session)
+    path = session.config.getoption("results_json", None)
+    if not path or hasattr(session.config, "workerinput"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    stats = reporter.stats if reporter is not None else {}
+    stopped = [*STOP_REASONS, *(str(reason) for reason in (BUDGET.partial_reason, session.shouldstop, session.shouldfail) if reason)]
+    stopped = list(dict.fromkeys(stopped))  # the budget's reason is also the session's shouldstop
+    if exitstatus == pytest.ExitCode.INTERRUPTED and not stopped and not CONFIGURATION_ERRORS:
+        stopped.append("the run was interrupted")
+    options = options_from_config(session.config)
+    results.write(Path(path), results.build(
+        target=options.url or "the mock in-process",
+        profile=settings.get_current_profile_name(),
+        seconds=time.monotonic() - _STARTED[0],
+        requests=sum(REQUESTS.requests.values()),
+        retries=sum(REQUESTS.retries.values()),
+        stop_reasons=stopped,
+        tests=_test_counts(stats),
+        statements={name: rule.statement for name, rule in RULES.items()},
+        checks=LEDGER.checks,
+        broken=LEDGER.broken,
+        failures=RULE_FAILURES,
+        failed_tests=_failed_tests(stats),
+        deselected_reasons=_deselection_reasons,
+        configuration_errors=CONFIGURATION_ERRORS,
+    ))

@@ -44,7 +44,7 @@ from typing import Any
 import pytest
 import schemathesis
 
-from . import oracle, profiles, rules, spec_view, verify
+from . import findings, oracle, profiles, rules, spec_view, verify
 from .client import is_uuid, new_run_id
 from .contract import contract
 from .exchange import Exchange, from_schemathesis
@@ -52,8 +52,8 @@ from .findings import SCHEMATHESIS_RULES
 from .kept import force_delete_newest_first
 from .plugin import ANY_ID_MARKER, WRITES_MARKER
 from .resources import BY_SEGMENT, id_field
-from .target import AuthMode, Target
 from .st_transport import with_polite_transport
+from .target import AuthMode, Target
 from .transport import gated_asgi
 
 CheckFunction = Callable[[Any, Any, Any], "bool | None"]
@@ -338,6 +338,8 @@ def note_schemathesis_results(context: Any, case: Any, response: Any, results: l
     break it, so the summary never shows such a rule held when one of them failed. Only the
     suite's schemas (`load_schema`) carry this hook: answers made up by its own tests are no
     finding."""
+    if any(result.failure is not None for result in results):
+        findings.FAILED_EXCHANGES.append(from_schemathesis(response))  # for the failure's report
     for result in results:
         rule = SCHEMATHESIS_RULES.get(result.name)
         if rule is None:
