@@ -40,11 +40,13 @@ EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+EXIT_PARTIAL = 4
 EXIT_CODES = {
     EXIT_PASSED: "every test that ran passed and no rule broke",
     EXIT_FAILED: "a rule was broken or a test failed",
     EXIT_USAGE: "usage or configuration error: bad options, a token or URL the target refuses, no test selected; nothing was judged",
     EXIT_INCOMPLETE: "pytest was interrupted or crashed: no verdict",
+    EXIT_PARTIAL: "the run stopped early (--max-requests spent, or the target unavailable): what ran passed, the rest was not judged",
 }
 PYTEST_INTERRUPTED, PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, PYTEST_NO_TESTS = 2, 3, 4, 5
 
@@ -256,6 +258,8 @@ def verdict(merged: dict[str, Any] | None, returncodes: list[int]) -> int:
         return EXIT_FAILED
     if PYTEST_INTERRUPTED in returncodes or PYTEST_INTERNAL_ERROR in returncodes:
         return EXIT_INCOMPLETE
+    if merged["partial"]:
+        return EXIT_PARTIAL
     return EXIT_PASSED
 
 

@@ -136,3 +136,16 @@ def test_usage_errors_exit_2_before_any_run(tmp_path: Path, args: list[str]) -> 
     run = command("run", "--target", "http://127.0.0.1:9", "--token", "t", *args, cwd=tmp_path)
     assert run.returncode == 2, run.stdout + run.stderr
     assert run.stderr.count("error:") == 1 and "phase" not in run.stdout, run.stderr
+
+
+def test_a_run_its_request_budget_cuts_short_exits_partial_not_passed(tmp_path: Path) -> None:
+    # smoke, 300 requests: the budget runs out in the middle of the first phase
+    with start_mock() as mock:
+        run = command("run", "--target", mock.url, "--token", "mock-token", "--workers", "2", "--profile", "smoke",
+                      "--max-requests", "300", "--report", str(tmp_path / "report"), cwd=tmp_path)
+    summary = summary_of(run)
+    assert run.returncode == 4, run.stdout[-4000:]
+    assert "partial: yes, the request budget was spent" in summary, summary
+    assert summary.rstrip().endswith("exit 4: the run stopped early (--max-requests spent, or the target unavailable): what ran passed, the rest was not judged")
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert results["partial"] is True and results["tests"]["failed"] == 0, results["tests"]

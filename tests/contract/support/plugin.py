@@ -459,6 +459,10 @@ def costs_per_module(item: pytest.Item, nextitem: pytest.Item | None) -> Iterato
     REQUESTS.seconds[item.path.name] += time.monotonic() - started
 
 
+def _budget_ran_out() -> bool:
+    return BUDGET.limit is not None and (BUDGET.used() or 0) >= BUDGET.limit
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
     """Every failure of a contract test, in any phase, is noted for the summary: the rules it
@@ -469,7 +473,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     report = outcome.get_result()
     if not (report.failed and call.excinfo is not None and _is_contract_item(item)):
         return
-    spent = _first_of(BudgetSpent, call.excinfo.value)
+    spent: BaseException | None = _first_of(BudgetSpent, call.excinfo.value)
+    if spent is None and _budget_ran_out() and not any(f.rule for f in findings(call.excinfo.value)):
+        # the budget ran out inside the test, and what failed is no rule: e.g. Hypothesis, replaying
+        # an example whose requests were refused, reports its data generation as flaky
+        spent = BudgetSpent(f"{BUDGET.partial_reason or 'the request budget was spent'} during the test")
     if spent is not None:
         # no verdict on the target: the test could not send what it needed
         item.session.shouldstop = BUDGET.partial_reason or str(spent)
