@@ -46,7 +46,7 @@ EXIT_CODES = {
     EXIT_FAILED: "a rule was broken or a test failed",
     EXIT_USAGE: "usage or configuration error: bad options, a token or URL the target refuses, no test selected; nothing was judged",
     EXIT_INCOMPLETE: "pytest was interrupted or crashed: no verdict",
-    EXIT_PARTIAL: "the run stopped early (--max-requests spent, or the target unavailable): what ran passed, the rest was not judged",
+    EXIT_PARTIAL: "the run stopped early (--max-requests spent): what ran passed, the rest was not judged",
 }
 PYTEST_INTERRUPTED, PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, PYTEST_NO_TESTS = 2, 3, 4, 5
 
@@ -59,6 +59,9 @@ EXCLUSIVE_MODES = ("--allow-writes", "--read-only")
 # Settings of a parent pytest the child must not inherit (a test that runs the command under
 # pytest-xdist would make the child count its parent's workers).
 PARENT_ONLY_PREFIXES = ("PYTEST_XDIST_", "PYTEST_CURRENT_TEST")
+# what the command's own options decide: the environment of the shell it runs in must not decide
+# it again in the children (a CONTRACT_MAX_REQUESTS there would give each phase the whole budget)
+DECIDED_BY_THE_COMMAND = ("CONTRACT_MAX_REQUESTS", "CONTRACT_RATE_LIMIT", "CONTRACT_READ_ONLY", "CONTRACT_ALLOW_WRITES", "CONTRACT_PROFILE", "CONTRACT_TARGET_URL")
 WHOLE_DATASET = plugin.WHOLE_DATASET_MARKER
 
 
@@ -125,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="API token of that server; given to the suite in its environment, not on its command line [CONTRACT_TOKEN]")
     run.add_argument("--profile", type=_profile, default=plugin.DEFAULT_PROFILE,
                      help=f"the suite's Hypothesis profile (support/plugin.py): {plugin.DEFAULT_PROFILE} (default; derandomized, few "
-                     "examples, as CI), thorough (random, many examples, nightly), debug, randomized")
+                     "examples, as CI), smoke (every rule at least once in at most 1,500 requests), thorough (random, many examples, "
+                     "nightly), debug, randomized")
     run.add_argument("--workers", type=_positive, default=DEFAULT_WORKERS, metavar="N",
                      help=f"pytest-xdist workers of each phase (default {DEFAULT_WORKERS}): against a remote server the run waits on "
                      "the network, not the processor, so more workers than cores pay off (10 measured fastest through a 100 ms "
@@ -175,7 +179,7 @@ def passthrough(args: argparse.Namespace) -> list[str]:
 
 
 def child_environment(token: str) -> dict[str, str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(PARENT_ONLY_PREFIXES)}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(PARENT_ONLY_PREFIXES) and key not in DECIDED_BY_THE_COMMAND}
     path = environment.get("PYTHONPATH")
     environment["PYTHONPATH"] = os.pathsep.join([str(SUITE_DIR.parent), *([path] if path else [])])
     environment["CONTRACT_TOKEN"] = token

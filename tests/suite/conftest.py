@@ -4,6 +4,8 @@ a mock of its own, never the target a run is pointed at, so a run against a serv
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 # the contract suite's fixtures: a request ledger of the test's own, the target (in-process here) and its client
@@ -11,6 +13,11 @@ from contract.conftest import api, keep_data, ledger, run_id, target, target_opt
 from contract.support.plugin import SELF_TEST_MARKER
 
 
+HERE = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # the hook sees the whole session's items: only this folder's are the suite's own tests
     for item in items:
-        item.add_marker(SELF_TEST_MARKER)
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(SELF_TEST_MARKER)

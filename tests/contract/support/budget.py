@@ -75,6 +75,7 @@ class RequestBudget:
     counter: SharedCounter | None = None
     # why the run is partial (None: it is not); gathered from the workers by support/plugin.py
     partial_reason: str | None = None
+    refusals: int = 0  # requests of this process refused: a test tells its own from another worker's
     _cleaning: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -101,6 +102,7 @@ class RequestBudget:
         if self._cleaning:
             return  # the cleanup always runs: what the run made is deleted
         with self._lock:
+            self.refusals += 1
             if self.partial_reason is None:
                 self.partial_reason = f"the request budget was spent: {self.limit} requests were sent (--max-requests {self.limit})"
         raise BudgetSpent(f"{self.partial_reason}; not sent: {describe}")

@@ -1,7 +1,7 @@
 """pytest hooks of the contract suite: target options, Hypothesis profiles, write gating, rule summary.
 
-The hooks are imported by the top-level `tests/conftest.py`, so the options exist whichever folder
-pytest is pointed at.
+In the checkout the top-level `tests/conftest.py` imports the hooks, so the options exist whichever
+folder pytest is pointed at; `contract-4hse run` loads this module with `-p`.
 """
 
 from __future__ import annotations
@@ -422,6 +422,7 @@ def _first_of(kind: type[BaseException], error: BaseException | None) -> Any:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """No test starts once the request budget is spent (by any worker): it could judge nothing."""
+    item.stash[REFUSALS_AT_START] = BUDGET.refusals
     if not _is_contract_item(item) or BUDGET.limit is None:
         return
     used = BUDGET.used() or 0
@@ -459,8 +460,12 @@ def costs_per_module(item: pytest.Item, nextitem: pytest.Item | None) -> Iterato
     REQUESTS.seconds[item.path.name] += time.monotonic() - started
 
 
-def _budget_ran_out() -> bool:
-    return BUDGET.limit is not None and (BUDGET.used() or 0) >= BUDGET.limit
+REFUSALS_AT_START = pytest.StashKey[int]()
+
+
+def _refused_in(item: pytest.Item) -> bool:
+    """Whether the budget refused a request of this test (not merely of another worker's)."""
+    return BUDGET.refusals > item.stash.get(REFUSALS_AT_START, BUDGET.refusals)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -474,7 +479,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     if not (report.failed and call.excinfo is not None and _is_contract_item(item)):
         return
     spent: BaseException | None = _first_of(BudgetSpent, call.excinfo.value)
-    if spent is None and _budget_ran_out() and not any(f.rule for f in findings(call.excinfo.value)):
+    if spent is None and _refused_in(item) and not any(f.rule for f in findings(call.excinfo.value)):
         # the budget ran out inside the test, and what failed is no rule: e.g. Hypothesis, replaying
         # an example whose requests were refused, reports its data generation as flaky
         spent = BudgetSpent(f"{BUDGET.partial_reason or 'the request budget was spent'} during the test")
@@ -671,6 +676,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     stopped = list(dict.fromkeys(stopped))  # the budget's reason is also the session's shouldstop
     if exitstatus == pytest.ExitCode.INTERRUPTED and not stopped and not CONFIGURATION_ERRORS:
         stopped.append("the run was interrupted")
+    if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+        stopped.append("pytest stopped on an internal error: no verdict on what did not run")
     options = options_from_config(session.config)
     results.write(Path(path), results.build(
         target=options.url or "the mock in-process",
