@@ -89,3 +89,17 @@ def test_a_run_prism_did_not_judge_through_fails(tmp_path: Path, lines: list[str
     status, suite = check(tmp_path, lines, *flags)
     assert status == 1
     assert failed_cases(suite) == {"Prism judged the whole run": message}
+
+
+@pytest.mark.parametrize(
+    ("body", "bypassed"),
+    [
+        ('{"name": "caf\\u00e9"}'.encode(), False),  # Latin-1, escaped or not: Prism copes
+        ('{"\\ud83d\\ude00": 1}'.encode(), True),  # a key Prism would name in "additional property"
+        ('{"name": "€"}'.encode(), True),
+        (b"\xf0\x9f\x98\x80 not json", True),
+        (b"", False),
+    ],
+)
+def test_bodies_prism_cannot_name_go_past_it(body: bytes, bypassed: bool) -> None:
+    assert recorder.prism_cannot_name(b"/v2/action/create", b"", body) is bypassed

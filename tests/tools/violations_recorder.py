@@ -14,10 +14,10 @@ refused by the mock with a 400, and are only counted, as are the requests Prism 
 (a body that is not JSON: 400 `invalid_json`; some bodies it cannot forward: 501, its issue
 #2259); the suite's own verdict on the mock is the `contract-http` step's.
 
-A request whose path or query, decoded, holds a character beyond U+00FF goes straight to the mock
-(`--bypass`), not through Prism: Prism 5.14.2 names such a parameter in its `sl-violations`
-header, which Node.js refuses ("Invalid character in header content"), and the exception stops
-Prism. Those requests (malformed on purpose) are counted as not judged.
+A request whose path, query or body, decoded, holds a character beyond U+00FF goes straight to the
+mock (`--bypass`), not through Prism: Prism 5.14.2 names such a parameter or body field in its
+`sl-violations` header, which Node.js refuses ("Invalid character in header content"), and the
+exception stops Prism. Those requests (malformed on purpose) are counted as not judged.
 """
 
 from __future__ import annotations
@@ -42,10 +42,17 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 LATIN_1_END = 0xFF
 
 
-def prism_cannot_name(raw_path: bytes, query: bytes) -> bool:
-    """Whether the decoded path or query holds a character Node.js refuses in a header."""
+def prism_cannot_name(raw_path: bytes, query: bytes, body: bytes = b"") -> bool:
+    """Whether the decoded path, query or body holds a character Node.js refuses in a header (a
+    body's key or value that Prism names in a violation of a malformed request stops it too)."""
     text = unquote_to_bytes(raw_path + b"?" + query).decode("utf-8", errors="replace")
-    return any(ord(char) > LATIN_1_END for char in text)
+    if any(ord(char) > LATIN_1_END for char in text):
+        return True
+    try:  # JSON escapes (\uXXXX) name such characters as well
+        decoded = json.dumps(json.loads(body), ensure_ascii=False) if body else ""
+    except ValueError:
+        decoded = body.decode("utf-8", errors="replace")
+    return any(ord(char) > LATIN_1_END for char in decoded)
 
 
 def recorder_app(upstream: str, record: Path, bypass: str | None = None):
@@ -61,7 +68,7 @@ def recorder_app(upstream: str, record: Path, bypass: str | None = None):
         target = scope["raw_path"].decode("latin-1")
         if scope["query_string"]:
             target += "?" + scope["query_string"].decode("latin-1")
-        bypassed = bypass is not None and prism_cannot_name(scope["raw_path"], scope["query_string"])
+        bypassed = bypass is not None and prism_cannot_name(scope["raw_path"], scope["query_string"], body)
         answer = await client.send(client.build_request(request.method, httpx.URL((bypass if bypassed else upstream) + target),
                                                         headers=headers, content=body))
         violations = None if bypassed else answer.headers.get("sl-violations")
