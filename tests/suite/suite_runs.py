@@ -60,3 +60,19 @@ def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
         [sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider"],
         check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S, env=child_environment(env),
     )
+
+
+def entity_counts(url: str, token: str = "mock-token") -> dict[str, int]:
+    """How many entities of each resource the target holds, as its index answers say (the
+    suite's tests compare them before and after a run: a run leaves nothing behind)."""
+    import httpx
+
+    from mock_server.resources import SEGMENTS
+
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, trust_env=False, timeout=60.0) as client:
+        counts = {}
+        for segment in SEGMENTS:
+            answer = client.post(f"/v2/{segment}/index", json={"per-page": 1})
+            assert answer.status_code == 200, answer.text
+            counts[segment] = int(answer.headers["X-Pagination-Total-Count"])
+        return counts

@@ -16,10 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server.resources import SEGMENTS
-
-from .gateway import Gateway, Passage, SeededRefusals, gateway, resend_gaps
-from .suite_runs import RUN_MARKER, run_suite, start_mock
+from .gateway import Passage, SeededRefusals, gateway, resend_gaps
+from .suite_runs import RUN_MARKER, entity_counts, run_suite, start_mock
 
 pytestmark = pytest.mark.suite_self_test  # on a mock of its own: no verdict on the target
 
@@ -50,16 +48,6 @@ def retries_reported(output: str) -> dict[str, int]:
     assert sum(counts.values()) == int(total), line
     return counts
 
-
-def entity_counts(url: str) -> dict[str, int]:
-    """How many entities of each resource the target holds, as its index answers say."""
-    with httpx.Client(base_url=url, params={"access-token": TOKEN}, trust_env=False, timeout=60.0) as client:
-        counts = {}
-        for segment in SEGMENTS:
-            answer = client.post(f"/v2/{segment}/index", json={"per-page": 1})
-            assert answer.status_code == 200, answer.text
-            counts[segment] = int(answer.headers["X-Pagination-Total-Count"])
-        return counts
 
 
 def _tail(output: str) -> str:

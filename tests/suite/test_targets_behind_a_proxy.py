@@ -16,12 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from mock_server.resources import SEGMENTS
-
-from .suite_runs import mockhttp, run_suite, start_mock
+from .suite_runs import entity_counts, mockhttp, run_suite, start_mock
 
 pytestmark = pytest.mark.suite_self_test  # on a mock of its own: no verdict on the target
 
@@ -59,16 +56,6 @@ def mock() -> Iterator[Any]:
     with start_mock() as started:
         yield started
 
-
-def entity_counts(url: str) -> dict[str, int]:
-    """How many entities of each resource the target holds, as its index answers say."""
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, trust_env=False, timeout=30.0) as client:
-        counts = {}
-        for segment in SEGMENTS:
-            answer = client.post(f"/v2/{segment}/index", json={"per-page": 1})
-            assert answer.status_code == 200, answer.text
-            counts[segment] = int(answer.headers["X-Pagination-Total-Count"])
-        return counts
 
 
 def _failures(output: str) -> list[str]:
