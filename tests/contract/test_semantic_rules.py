@@ -283,6 +283,20 @@ def test_duplicates_are_422(api: ApiClient, target: Target, world: World, sample
 
 
 @pytest.mark.writes
+def test_moving_a_parent_of_enrollments_to_another_action_is_422_and_changes_nothing(
+    api: ApiClient, target: Target, world: World, sample: dict[str, str]
+) -> None:
+    """The sample's session and compliance schedule entry share an enrollment: moved to another
+    action, either would leave that enrollment joining two actions."""
+    other_action = build.create_action(api, target, world, SAMPLE_ACTION)
+    for segment in ("action-session", "action-subscription"):
+        before = api.view_ok(segment, sample[segment])
+        answer = api.update(segment, sample[segment], {"action_id": other_action})
+        rules.move_breaking_a_childs_rule_is_422(answer.exchange, "action_id")
+        rules.rejected_request_changes_nothing(before, api.view_ok(segment, sample[segment]), [answer.exchange])
+
+
+@pytest.mark.writes
 def test_immutable_fields_are_422_and_change_nothing(api: ApiClient, sample: dict[str, str]) -> None:
     action_id = sample["action"]
     before = api.view_ok("action", action_id)

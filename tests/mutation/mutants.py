@@ -297,6 +297,13 @@ def certificate_office_from_latest_link(monkeypatch: MonkeyPatch) -> None:
     _wrap_computed(monkeypatch, "certificate_context", change)
 
 
+@faulty("move_breaking_a_childs_rule_is_422")
+def session_moves_with_its_enrollments(monkeypatch: MonkeyPatch) -> None:
+    """A session that has enrollments may move to another action (the request alone is judged):
+    its enrollments then join an entry and a session of different actions."""
+    monkeypatch.setattr(Rules, "_session", lambda self, row, before: [])
+
+
 @faulty("certificate_office_from_first_link", "certificate_expiry_derivation")
 def first_link_by_arrival(monkeypatch: MonkeyPatch) -> None:
     """A certificate's first link is the one created first: taken as the one that got the

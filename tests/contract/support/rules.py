@@ -262,6 +262,16 @@ def duplicate_is_422(exchange: Exchange, field_name: str | Iterable[str]) -> Non
     _expect_422("duplicate_is_422", exchange, field_name)
 
 
+@rule(
+    "The referential rules hold for the stored data, not only for the request: an update that moves a session "
+    "or a compliance schedule entry with enrollments to another action (its enrollments would join an entry and a "
+    "session of different actions) is a 422 naming `action_id`, as is one that moves an action or a certificate "
+    "with links to another project (naming `tenant_id`)."
+)
+def move_breaking_a_childs_rule_is_422(exchange: Exchange, field_name: str | Iterable[str]) -> None:
+    _expect_422("move_breaking_a_childs_rule_is_422", exchange, field_name)
+
+
 @rule("`date_end` before `date_begin`, or `date_expire` before `date_release`, is a 422.")
 def end_before_begin_is_422(exchange: Exchange, field_name: str | Iterable[str]) -> None:
     _expect_422("end_before_begin_is_422", exchange, field_name)
