@@ -1,6 +1,7 @@
 """Shared by every test folder: the contract suite's options and hooks (see contract/support/plugin.py)."""
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -39,6 +40,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run the browser tests (tests/browser: headless Chromium at /usr/bin/chromium, driven by Playwright)",
     )
+    parser.getgroup("long runs").addoption(
+        "--run-long",
+        action="store_true",
+        default=False,
+        help="run the long runs of the suite's own tests (marker long_run: whole profiles against a mock behind a gateway)",
+    )
     group.addoption(
         "--mutant-timeout",
         type=float,
@@ -47,7 +54,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+CONTRACT_TESTS = Path(__file__).resolve().parent / "contract"
+
+
+@pytest.fixture(autouse=True)
+def charge_the_mock_build_to_every_contract_test(request: pytest.FixtureRequest) -> None:
+    """In mutmut's stats run only (tests/mutation/sampled.py): build a mock app in every contract
+    test's setup. mutmut gives a mutant only the tests during which its function was called, and the
+    in-process target builds the app (Rules.__init__, Derivations.__init__, the seed's load) once per
+    module, in the first test's setup: without this, a mutant there would be tried by that test alone,
+    though every test of the module runs on what it built."""
+    if os.environ.get("MUTANT_UNDER_TEST") != "stats" or CONTRACT_TESTS not in request.path.parents:
+        return
+    from mock_server.app import create_app
+
+    create_app()
+
+
 __all__ = [
+    "charge_the_mock_build_to_every_contract_test",
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
