@@ -27,6 +27,9 @@
 #                                 MUTATION_SAMPLE (default 200) drawn with MUTATION_SEED, each
 #                                 against the contract suite in-process; the kill rate and the
 #                                 survivors in $REPORTS/mutation-sampled.txt (nightly, not in `all`)
+#   ci/pipeline.sh long-runs      the suite's own long runs (tests/suite, marker long_run): the whole quick
+#                                 profile of `contract-4hse run` behind a gateway that refuses 3% of the
+#                                 requests with 429/503 (nightly, not in `all`)
 #   ci/pipeline.sh contract-random  the suite's randomized pass (Schemathesis, all phases and the
 #                                 stateful one, plus the edge values) in rounds with a new seed each,
 #                                 until CONTRACT_RANDOM_BUDGET seconds are spent (default 300; nightly 3600)
@@ -423,6 +426,11 @@ mutation_sampled() {
     --reports "$REPORTS"
 }
 
+long_runs() {
+  step "long-runs: the whole quick profile against mocks of its own (tests/suite --run-long -m long_run)"
+  "$PY" -m pytest tests/suite --run-long -m long_run -q -p no:cacheprovider --junitxml="$REPORTS/long-runs.xml"
+}
+
 conformance() {
   : "${CONTRACT_TARGET_URL:?set CONTRACT_TARGET_URL to the server to check}"
   : "${CONTRACT_TOKEN:?set CONTRACT_TOKEN to a token of that server}"
@@ -448,10 +456,11 @@ case "${1:-all}" in
   fuzz) timed fuzz fuzz ;;
   mutation) timed mutation mutation ;;
   mutation-sampled) timed mutation-sampled mutation_sampled ;;
+  long-runs) timed long-runs long_runs ;;
   contract-random) timed contract-random contract_random ;;
   browser) timed browser browser ;;
   tools) timed tools tools ;;
   summary) summary ;;
   all) timed setup setup; timed lint lint; timed test run_tests; timed contract-http contract_http; timed package package; timed contract-random contract_random; timed fuzz fuzz; timed browser browser; timed tools tools ;;
-  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|package|contract-random|fuzz|conformance|mutation|mutation-sampled|browser|tools|summary|all]" >&2; exit 2 ;;
+  *) echo "usage: ci/pipeline.sh [setup|lint|test|contract-http|package|contract-random|fuzz|conformance|mutation|mutation-sampled|long-runs|browser|tools|summary|all]" >&2; exit 2 ;;
 esac

@@ -62,6 +62,14 @@ def run_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
+def command(*args: str, cwd: Path, timeout: float = SUITE_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    """`python -m tests.contract ARGS` (the command from a checkout), from a directory outside it."""
+    return subprocess.run(
+        [sys.executable, "-m", "tests.contract", *args], check=False, cwd=cwd, capture_output=True, text=True,
+        timeout=timeout, env=child_environment({"PYTHONPATH": str(REPO_ROOT)}),
+    )
+
+
 def entity_counts(url: str, token: str = "mock-token") -> dict[str, int]:
     """How many entities of each resource the target holds, as its index answers say (the
     suite's tests compare them before and after a run: a run leaves nothing behind)."""

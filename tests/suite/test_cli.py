@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .suite_runs import REPO_ROOT, SUITE_TIMEOUT_S, child_environment, start_mock
+from .suite_runs import command, start_mock
 
 pytestmark = pytest.mark.suite_self_test  # on mocks of its own: no verdict on the target
 
@@ -30,14 +30,6 @@ TWO_PHASES = f"{BESIDE_WRITERS} or {WHOLE_DATASET}"
 RESULT_KEYS = {"target", "profile", "seconds", "requests", "retries", "partial", "partial_reason", "tests", "rules",
                "failed_tests", "deselected_reasons", "configuration_errors"}
 SUMMARY_HEADER = "contract-4hse summary"
-
-
-def command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m tests.contract ARGS` (the command from a checkout), from a directory outside it."""
-    return subprocess.run(
-        [sys.executable, "-m", "tests.contract", *args], check=False, cwd=cwd, capture_output=True, text=True,
-        timeout=SUITE_TIMEOUT_S, env=child_environment({"PYTHONPATH": str(REPO_ROOT)}),
-    )
 
 
 def summary_of(run: subprocess.CompletedProcess[str]) -> str:

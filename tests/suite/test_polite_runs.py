@@ -8,16 +8,19 @@ came and when, what is left on the server).
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from .gateway import Passage, SeededRefusals, gateway, resend_gaps
-from .suite_runs import RUN_MARKER, entity_counts, run_suite, start_mock
+from .suite_runs import RUN_MARKER, command, entity_counts, run_suite, start_mock
 
 pytestmark = pytest.mark.suite_self_test  # on a mock of its own: no verdict on the target
 
@@ -66,11 +69,58 @@ def test_the_quick_run_behind_a_gateway_that_refuses_3_percent_passes_and_counts
     refused = {status: len(gw.refused(status)) for status in (429, 503)}
     assert refused[429] > 0 and refused[503] > 0, refused  # the gateway did refuse
     assert retries_reported(output) == {str(status): count for status, count in refused.items()}, _tail(output)
+    assert_every_refusal_was_sent_again_after_its_retry_after(gw)
+
+
+def assert_every_refusal_was_sent_again_after_its_retry_after(gw: Any) -> None:
     gaps = resend_gaps(gw)
     never = [f"{p.method} {p.path}" for p, gap in gaps if gap is None]
     assert never == [], f"refused and never sent again: {never}"
     early = [f"{p.method} {p.path} after {gap:.2f} s" for p, gap in gaps if gap is not None and gap < RETRY_AFTER_S]
     assert early == [], f"sent again before Retry-After ({RETRY_AFTER_S} s): {early}"
+
+
+LONG_RUN_TIMEOUT_S = 2400  # the whole quick profile: about 5 minutes on 2 idle cores, the retries' waits included
+
+
+@pytest.mark.long_run
+def test_the_whole_quick_profile_behind_a_gateway_refusing_3_percent_passes_and_counts_every_retry(
+    mock: Any, tmp_path: Path, record_property: Any
+) -> None:
+    """`contract-4hse run` with its defaults (the quick profile, 10 workers, both phases) through
+    a gateway that refuses about 3% of the `/v2` requests with 429 or 503 and `Retry-After: 1`:
+    no test fails and no rule breaks, the summary and results.json count one retry per refusal,
+    every refused request came again no sooner than its Retry-After, and nothing is left behind."""
+    before = entity_counts(mock.url, TOKEN)
+    with gateway(mock.url, SeededRefusals(REFUSED_SHARE, SEED, RETRY_AFTER_S)) as gw:
+        run = command("run", "--target", gw.url, "--token", TOKEN, "--report", str(tmp_path / "report"),
+                      cwd=tmp_path, timeout=LONG_RUN_TIMEOUT_S)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, _tail(output)
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert results["tests"]["failed"] == 0 and not results["failed_tests"], results["failed_tests"]
+    assert results["profile"] == "quick" and not results["partial"], (results["profile"], results["partial_reason"])
+    refused = {status: len(gw.refused(status)) for status in (429, 503)}
+    # the run's figures, in the JUnit file (the long-runs step's report)
+    for name, value in (("requests", results["requests"]), ("seconds", results["seconds"]), ("retries", results["retries"]),
+                        ("refused_429", refused[429]), ("refused_503", refused[503]), ("gateway_passages", len(gw.passages))):
+        record_property(name, value)
+    assert refused[429] > 0 and refused[503] > 0, refused
+    assert results["retries"] == sum(refused.values()), (results["retries"], refused)
+    assert re.search(rf"^requests sent: \d+, retries: {sum(refused.values())}, time: ", output, re.MULTILINE), _tail(output)
+    # With 10 workers, tests send some requests alike (the same search, body and token): the next
+    # identical request may be another sender's. A request that came twice in all is one request and
+    # its retry (once: never sent again), judged strictly; one sent alike by several senders must have come again at least
+    # Retry-After after its refusal.
+    copies = Counter(passage.digest for passage in gw.passages)
+    gaps = resend_gaps(gw)
+    early = [f"{p.method} {p.path} after {gap:.2f} s" for p, gap in gaps if copies[p.digest] <= 2 and (gap is None or gap < RETRY_AFTER_S)]
+    assert early == [], f"sent again before Retry-After ({RETRY_AFTER_S} s), or never: {early}"
+    shared = [p for p, _ in gaps if copies[p.digest] > 2]
+    never_after = [f"{p.method} {p.path}" for p in shared
+                   if not any(q.digest == p.digest and q.at - p.at >= RETRY_AFTER_S for q in gw.passages)]
+    assert never_after == [], f"refused and not sent again after Retry-After ({RETRY_AFTER_S} s): {never_after}"
+    assert entity_counts(mock.url, TOKEN) == before
 
 
 def most_in_one_second(passages: list[Passage]) -> int:
