@@ -2,12 +2,18 @@
 
 Not a test (it asserts nothing): it starts the mock on a free loopback port, a TCP proxy in front
 of it on 127.0.0.1 that delays every answer by the chosen latency (a fixed 100 ms, or 30-120 ms
-drawn per chunk), runs the contract suite's quick profile through the proxy with pytest-xdist
-workers, and prints the wall time, the suite's per-module request table and its retries.
+drawn per chunk), runs the contract suite's quick profile through the proxy as a user does
+(`contract-4hse run` with its default workers, both phases), and prints the wall time, the
+suite's per-module request table and its summary.
 
-    python bench/contract_latency.py                         # 100 ms, 10 workers
+    python bench/contract_latency.py                         # 100 ms, the command's 10 workers
     python bench/contract_latency.py --latency-ms 30-120 --workers 8
     python bench/contract_latency.py --workers 1 -- -k pagination   # extra pytest arguments after --
+    python bench/contract_latency.py --latency-ms 0 --compare ../old-checkout --rounds 2
+        # loopback (no proxy), this checkout and another side by side, alternating: the ratio
+
+A checkout without the command runs the two pytest calls its README gave (workers, then the
+`whole_dataset` tests on their own), each checkout against a mock of its own code.
 
 The latency is added once per answer (the server -> client direction), so every request costs
 at least one latency, as a round trip to a server that far away does; a new connection costs
@@ -35,6 +41,7 @@ LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:(\d+))")
 START_TIMEOUT_S = 60.0
 READ_CHUNK = 65536
 DEFAULT_TODAY = "2026-06-15"
+DEFAULT_WORKERS = 10  # contract-4hse run's default, used for a checkout without the command
 
 
 @dataclass(frozen=True)
@@ -121,9 +128,11 @@ class LatencyProxy:
         self._loop.call_soon_threadsafe(self._loop.stop)
 
 
-def start_mock(today: str) -> tuple[subprocess.Popen, int]:
+def start_mock(today: str, checkout: Path = ROOT) -> tuple[subprocess.Popen, int]:
+    """`python -m mock_server` of `checkout` (its own code: the current directory comes first on
+    the import path) on a free loopback port."""
     command = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", "0", "--today", today, "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(command, cwd=checkout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert process.stdout is not None
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -139,14 +148,50 @@ def start_mock(today: str) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("the mock did not start")
 
 
-def run_suite(url: str, workers: int, extra: list[str], dist: str) -> tuple[int, float, str]:
+@dataclass(frozen=True)
+class SuiteRun:
+    name: str
+    code: int
+    seconds: float
+    output: str
+
+
+def has_command(checkout: Path) -> bool:
+    return (checkout / "tests" / "contract" / "cli.py").exists()
+
+
+def run_pytest(checkout: Path, url: str, workers: int, extra: list[str], dist: str) -> tuple[int, float, str]:
     command = [sys.executable, "-m", "pytest", "tests/contract", "-q", "-p", "no:cacheprovider", "--target-url", url, "--hypothesis-profile", "quick"]
     if workers > 1:
         command += ["-n", str(workers), "--dist", dist]
     command += extra
     started = time.monotonic()
-    finished = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    finished = subprocess.run(command, cwd=checkout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     return finished.returncode, time.monotonic() - started, finished.stdout
+
+
+def run_suite(checkout: Path, url: str, workers: int | None, extra: list[str], dist: str) -> list[SuiteRun]:
+    """The quick profile of `checkout`'s suite against url, both phases: `contract-4hse run` where
+    the checkout has the command (its default workers unless `workers`), else the two pytest calls
+    that checkout's README gives (workers, then the `whole_dataset` tests on their own)."""
+    if has_command(checkout):
+        command = [sys.executable, "-m", "tests.contract", "run", "--target", url, "--token", "mock-token", "--profile", "quick"]
+        if workers is not None:
+            command += ["--workers", str(workers)]
+        if extra:
+            command += ["--", *extra]
+        started = time.monotonic()
+        finished = subprocess.run(command, cwd=checkout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        return [SuiteRun("contract-4hse run, both phases", finished.returncode, time.monotonic() - started, finished.stdout)]
+    workers = DEFAULT_WORKERS if workers is None else workers
+    code, seconds, output = run_pytest(checkout, url, workers, extra, dist)
+    runs = [SuiteRun(f"pytest, {workers} workers", code, seconds, output)]
+    if workers > 1:
+        # the tests that compare reads of whole data sets, deselected while workers write: after,
+        # on their own (they only read, so their workers may share the server)
+        code, seconds, output = run_pytest(checkout, url, workers, ["-m", "whole_dataset", *extra], dist)
+        runs.append(SuiteRun("pytest, whole_dataset on their own", code, seconds, output))
+    return runs
 
 
 def section(output: str, title: str) -> str:
@@ -155,49 +200,67 @@ def section(output: str, title: str) -> str:
     return match.group(1).rstrip() if match else "(none)"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--latency-ms", type=Latency.parse, default=Latency(100, 100), help="added to every answer: N or LOW-HIGH (default 100)")
-    parser.add_argument("--workers", type=int, default=10, help="pytest-xdist workers (default 10; 1 runs without xdist)")
-    # worksteal: the tests last from under a second to over a minute, so a worker that ran out takes
-    # tests queued at another instead of idling while fixed shares (`load`) finish
-    parser.add_argument("--dist", default="worksteal", choices=["worksteal", "load"], help="pytest-xdist's way of handing out tests (default worksteal)")
-    parser.add_argument("--today", default=DEFAULT_TODAY, help="the mock's pinned date")
-    parser.add_argument("--keep-output", type=Path, default=None, metavar="DIR", help="write each pytest run's whole output to DIR")
-    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
-    args = parser.parse_args(argv)
-    mock, port = start_mock(args.today)
-    proxy = LatencyProxy(port, args.latency_ms).start()
-    runs: list[tuple[str, int, float, str]] = []
+def one_pass(checkout: Path, args: argparse.Namespace) -> tuple[list[SuiteRun], int]:
+    """A fresh mock of the checkout, the proxy in front unless the latency is 0, the suite through it."""
+    mock, port = start_mock(args.today, checkout)
+    proxy = None if args.latency_ms.high_ms == 0 else LatencyProxy(port, args.latency_ms).start()
     try:
-        url = f"http://127.0.0.1:{proxy.port}"
-        print(f"mock on 127.0.0.1:{port}, proxy {url} adding {args.latency_ms} per answer; {args.workers} workers", flush=True)
-        code, seconds, output = run_suite(url, args.workers, args.pytest_args, args.dist)
-        runs.append((f"{args.workers} workers", code, seconds, output))
-        if args.workers > 1:
-            # the tests that compare reads of whole data sets, deselected while workers write: after,
-            # on their own (they only read, so their workers may share the server)
-            code, seconds, output = run_suite(url, args.workers, ["-m", "whole_dataset", *args.pytest_args], args.dist)
-            runs.append(("whole_dataset, on their own", code, seconds, output))
+        url = f"http://127.0.0.1:{proxy.port if proxy else port}"
+        print(f"{checkout}: mock on 127.0.0.1:{port}, " + (f"proxy {url} adding {args.latency_ms} per answer" if proxy else "no proxy (loopback)"), flush=True)
+        return run_suite(checkout, url, args.workers, args.pytest_args, args.dist), proxy.connections if proxy else 0
     finally:
-        proxy.stop()
+        if proxy:
+            proxy.stop()
         mock.terminate()
         mock.wait(timeout=10)
-    total = sum(seconds for _, _, seconds, _ in runs)
-    for number, (name, code, seconds, output) in enumerate(runs, start=1):
-        if args.keep_output is not None:
-            args.keep_output.mkdir(parents=True, exist_ok=True)
-            (args.keep_output / f"run{number}.log").write_text(output, encoding="utf-8")
-        tail = [line for line in output.splitlines() if re.search(r"\d+ (passed|failed)", line)]
-        print(f"\n[{name}] pytest exit {code}; wall time {seconds:.1f} s; {tail[-1].strip('= ') if tail else 'no result line'}")
+
+
+def report(runs: list[SuiteRun], keep: Path | None, label: str) -> None:
+    for number, run in enumerate(runs, start=1):
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / f"{label}-{number}.log").write_text(run.output, encoding="utf-8")
+        tail = [line for line in run.output.splitlines() if re.search(r"\d+ (passed|failed)|^requests sent: |^exit \d", line)]
+        print(f"\n[{run.name}] exit {run.code}; wall time {run.seconds:.1f} s; " + "; ".join(line.strip("= ") for line in tail[-3:]))
         print("requests per module (seconds summed over workers):")
-        print(section(output, "contract requests"))
-        print("retries:", section(output, "contract retries"))
-        if code != 0:
-            failures = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        print(section(run.output, "contract requests"))
+        if run.code != 0:
+            failures = [line for line in run.output.splitlines() if line.startswith(("FAILED", "ERROR", "  BROKE"))]
             print("\n".join(failures[:30]))
-    print(f"\nwall time in all: {total:.1f} s at {args.latency_ms}; {proxy.connections} connections through the proxy")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency-ms", type=Latency.parse, default=Latency(100, 100), help="added to every answer: N or LOW-HIGH (default 100; 0: no proxy, loopback)")
+    parser.add_argument("--workers", type=int, default=None, help=f"workers (default: the command's own, {DEFAULT_WORKERS}; 1 runs without xdist)")
+    # worksteal: the tests last from under a second to over a minute, so a worker that ran out takes
+    # tests queued at another instead of idling while fixed shares (`load`) finish
+    parser.add_argument("--dist", default="worksteal", choices=["worksteal", "load"], help="pytest-xdist's way of handing out tests in a checkout without the command (default worksteal)")
+    parser.add_argument("--today", default=DEFAULT_TODAY, help="the mock's pinned date")
+    parser.add_argument("--compare", type=Path, default=None, metavar="CHECKOUT", help="also run CHECKOUT's suite against its own mock, alternating with this one")
+    parser.add_argument("--rounds", type=int, default=1, help="passes of each checkout (alternating with --compare)")
+    parser.add_argument("--keep-output", type=Path, default=None, metavar="DIR", help="write each run's whole output to DIR")
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    args = parser.parse_args(argv)
+    checkouts = [ROOT] + ([args.compare.resolve()] if args.compare else [])
+    walls: dict[Path, list[float]] = {checkout: [] for checkout in checkouts}
+    failed = False
+    for round_number in range(1, args.rounds + 1):
+        for checkout in checkouts:
+            runs, connections = one_pass(checkout, args)
+            report(runs, args.keep_output, f"{checkout.name}-round{round_number}")
+            wall = sum(run.seconds for run in runs)
+            walls[checkout].append(wall)
+            failed = failed or any(run.code != 0 for run in runs)
+            print(f"\n{checkout} round {round_number}: wall time in all {wall:.1f} s at {args.latency_ms}"
+                  + (f"; {connections} connections through the proxy" if connections else ""), flush=True)
+    print("\nwall time per pass (s):")
+    for checkout, times in walls.items():
+        print(f"  {checkout}: " + ", ".join(f"{t:.1f}" for t in times) + f"; best {min(times):.1f}")
+    if args.compare:
+        ratio = min(walls[checkouts[1]]) / min(walls[ROOT])
+        print(f"  {checkouts[1].name} / {ROOT.name} (best passes): {ratio:.2f} (above 1: this checkout is faster)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
