@@ -297,6 +297,25 @@ def certificate_office_from_latest_link(monkeypatch: MonkeyPatch) -> None:
     _wrap_computed(monkeypatch, "certificate_context", change)
 
 
+@faulty("directory_values_agree")
+def link_office_name_of_the_certificates_office(monkeypatch: MonkeyPatch) -> None:
+    """A certificate-action answers the name of its certificate's office (that of the first link's
+    action), not of its own action's: right for the first link only."""
+
+    def change(self: Derivations, row: dict, result: dict) -> dict:
+        certificate = self.store.get("certificate", row["certificate_id"]) or {}
+        office = self.certificate_context(certificate).get("subtenant_id")
+        return {**result, "office_name": self.directory.office_name(office)}
+
+    _wrap_computed(monkeypatch, "certificate_action", change)
+
+
+@faulty("directory_values_agree")
+def subscriber_name_null(monkeypatch: MonkeyPatch) -> None:
+    """A compliance schedule entry answers no subscriber_name (the resource's name is not joined)."""
+    _wrap_computed(monkeypatch, "action_subscription_context", lambda self, row, result: {**result, "subscriber_name": None})
+
+
 @faulty("move_breaking_a_childs_rule_is_422")
 def session_moves_with_its_enrollments(monkeypatch: MonkeyPatch) -> None:
     """A session that has enrollments may move to another action (the request alone is judged):

@@ -53,7 +53,10 @@ def _derived(resources: tuple[str, ...], fields: tuple[str, ...], inputs: tuple[
 
 ACTION_COUNTS = ("countValid", "countScheduled", "countToDo")
 COPIED_FROM_ACTION = ("action_code", "action_name", "action_type")
-REFERENCE = (("reference data of the office, project or resource (schema only)", CREATED),)
+# Directory values cannot be predicted, only judged: set, and the same in every answer naming
+# the same office, project or resource (`verify.directory_values_agree`, on every answer read).
+REFERENCE = (("the office, project or resource named, on create: set and agreeing (directory_values_agree)", BUILT),)
+OFFICE_MOVED = (("moved to another office: set and agreeing (directory_values_agree)", INPUTS),)
 EXPIRY_INPUTS = (
     ("own date_expire on create", BUILT),
     ("own validity on create", BUILT),
@@ -85,6 +88,7 @@ DERIVED_CELLS: tuple[Cell, ...] = tuple(
     + _derived(("action",), ACTION_COUNTS, (*STATUS_INPUTS, ("enrollment created, outcome recorded", STEPS), ("session date added or moved", STEPS), ("subscription moved to another action", STEPS), ("a child force-deleted", FORCE_DELETE)))
     + _derived(("action",), ("countSubscribed", *ACTION_COUNTS), (("nothing below it, on create", CREATED),))
     + _derived(("action",), ("office_name", "project_name", "project_type", "owned_active", "parent_active"), REFERENCE)
+    + _derived(("action",), ("office_name", "parent_active"), OFFICE_MOVED)
     + _derived(("action-session",), ("count_subscribed", "count_done", "count_fail", "count_unknown"), (("enrollment created", BUILT), ("outcome recorded", STEPS), ("enrollment deleted", STEPS), ("nothing below it, on create", CREATED)))
     + _derived(("action-session",), ("date_begin", "date_end"), (("date created", BUILT), ("date deleted", STEPS), ("date moved", STEPS), ("date-times with an offset near midnight", INPUTS), ("enrollments moved in or out", INPUTS)))
     + _derived(("action-session", "action-session-date", "action-subscription"), COPIED_FROM_ACTION, (("parent action on create", BUILT), ("parent action updated", INPUTS), ("moved to another parent", INPUTS)))
@@ -97,11 +101,14 @@ DERIVED_CELLS: tuple[Cell, ...] = tuple(
     + _derived(("certificate",), ("date_expire",), EXPIRY_INPUTS)
     + _derived(("certificate",), ("subtenant_id",), (("office of the first link's action", BUILT), ("first link deleted", STEPS), ("the first link's action moved to another office", INPUTS), ("first link moved", INPUTS)))
     + _derived(("certificate",), ("resource_type", "resource_name", "subtenant_type", "project_name"), REFERENCE)
+    + _derived(("certificate",), ("resource_type", "resource_name"), (("reassigned to another resource: set and agreeing (directory_values_agree)", INPUTS),))
+    + _derived(("certificate",), ("subtenant_type",), (("the first link's action moved to another office: agreeing (directory_values_agree)", INPUTS),))
     + _derived(("certificate-action",), ("date_expire",), (("own date_expire on create", BUILT), ("inherited: certificate expiry", BUILT), ("own date_expire set", STEPS), *EXPIRY_INPUTS[4:]))
     + _derived(("certificate-action",), ("is_date_inherited",), (("own date_expire on create", BUILT), ("own date_expire set", STEPS)))
     + _derived(("certificate-action",), ("action_name", "action_code", "action_type"), (("action on create", BUILT), ("action updated", INPUTS), ("moved to another action", INPUTS)))
     + _derived(("certificate-action",), ("resource_id", "certificate_name", "date_release"), (("certificate on create", BUILT), ("certificate updated", INPUTS)))
     + _derived(("certificate-action",), ("office_name",), REFERENCE)
+    + _derived(("certificate-action",), ("office_name",), (("its action moved to another office: set and agreeing (directory_values_agree)", INPUTS),))
 )
 
 

@@ -109,6 +109,9 @@ class World:
     certificates: dict[str, CertificateModel] = field(default_factory=dict)
     links: dict[str, LinkModel] = field(default_factory=dict)
     office_names: dict[str, str | None] = field(default_factory=dict)  # reference data, as answered
+    # Directory values (names, types, an office's activity) as first answered, by what they are of:
+    # ("office name", office id) -> value; the suite cannot know them, only that they agree
+    directory_values: dict[tuple[str, str], Any] = field(default_factory=dict)
     _seq: Iterable[int] = field(default_factory=itertools.count, repr=False)
 
     def next_seq(self) -> int:
@@ -556,7 +559,7 @@ def ids_where(table: Mapping[str, Any], predicate: Callable[[Any], bool]) -> lis
 
 def at_day(world: World, day: dt.date) -> World:
     """The same entities seen on another day (the tables are shared, not copied)."""
-    return World(day, world.actions, world.subscriptions, world.sessions, world.dates, world.enrollments, world.certificates, world.links, world.office_names)
+    return World(day, world.actions, world.subscriptions, world.sessions, world.dates, world.enrollments, world.certificates, world.links, world.office_names, world.directory_values)
 
 
 @dataclass(frozen=True)

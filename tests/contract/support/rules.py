@@ -517,6 +517,22 @@ def session_dates_span_its_dates(session: Mapping[str, Any], expected: Mapping[s
     _compare("session_dates_span_its_dates", session, expected, f"session {session.get('action_session_id')}", exchanges)
 
 
+@rule(
+    "Values taken from the directory are those of the office, project or resource the entity names: office_name, "
+    "project_name, subscriber_name, resource_name, resource_type and an action's parent_active are never null for "
+    "one that exists (every entity is written naming existing ones), a project's or office's type may be; each is "
+    "the same in every answer, of any resource, that names the same office, project or resource; an action's "
+    "owned_active is always true."
+)
+def directory_values_agree(entity: Mapping[str, Any], seen: Mapping[str, Any], must_be_set: Iterable[str], what: str, exchanges: Sequence[Exchange] = ()) -> None:
+    """`seen`: field -> the value an earlier answer gave for the same office, project or resource;
+    `must_be_set`: the fields that name one that exists."""
+    unset = sorted(name for name in must_be_set if entity.get(name) is None)
+    if unset:
+        _fail("directory_values_agree", f"{what}: {', '.join(unset)} null, though it names an office, project or resource that exists", *exchanges)
+    _compare("directory_values_agree", entity, seen, f"{what} (the values earlier answers gave for the same office, project or resource)", exchanges)
+
+
 @rule("Fields copied from a parent (action_code, action_name, action_type, action_id, ...) equal the parent's.")
 def parent_fields_copied(entity: Mapping[str, Any], expected: Mapping[str, Any], what: str, exchanges: Sequence[Exchange] = ()) -> None:
     _compare("parent_fields_copied", entity, expected, what, exchanges)

@@ -67,7 +67,7 @@ class Derived:
 
 # Every derived field the model predicts, by resource (spec: the `readOnly` fields of the answer
 # schemas, and Certificate `date_expire`). Reference data (office, project and subscriber names,
-# an office's type and activity) is not the model's and is not compared.
+# an office's type and activity) is not the model's: `directory_values_agree` judges it.
 DERIVED: dict[str, tuple[Derived, ...]] = {
     "action": (Derived(_judged_by(rules.action_counts_match_model), oracle.action_counts, today_decides=True),),
     "action-session": (
@@ -96,6 +96,75 @@ INVARIANTS: dict[str, Callable[[Mapping[str, Any], Sequence[Exchange]], None]] =
     "action": rules.counts_add_up,
     "action-session": rules.session_counts_match_enrollments,
 }
+
+
+@dataclass(frozen=True)
+class DirectoryValue:
+    """A field an answer takes from the directory: `of` the office, project or resource it names
+    (its id, from the answer or the model; None: it names none), and whether it is always set."""
+
+    field: str
+    kind: str  # what the value is of, e.g. "office name": answers of one office agree on it
+    of: Callable[[World, Mapping[str, Any]], Any]
+    always_set: bool = True
+
+
+def _own(id_name: str) -> Callable[[World, Mapping[str, Any]], Any]:
+    return lambda world, entity: entity.get(id_name)
+
+
+def _office_of_links_action(world: World, entity: Mapping[str, Any]) -> str | None:
+    link = world.links.get(str(entity.get("certificate_action_id", "")).lower())
+    action = world.actions.get(link.action_id) if link else None
+    return action.subtenant_id if action else None
+
+
+OFFICE_NAME = DirectoryValue("office_name", "office name", _own("subtenant_id"))
+PROJECT_NAME = DirectoryValue("project_name", "project name", _own("tenant_id"))
+
+# Per resource (semantics: names "from the office and project", "from the resource it is issued
+# to"; a certificate-action's office is its action's): what each directory value is of.
+DIRECTORY_VALUES: dict[str, tuple[DirectoryValue, ...]] = {
+    "action": (
+        OFFICE_NAME, PROJECT_NAME,
+        DirectoryValue("project_type", "project type", _own("tenant_id"), always_set=False),
+        DirectoryValue("parent_active", "office active", _own("subtenant_id")),
+    ),
+    "action-session-date": (OFFICE_NAME, PROJECT_NAME),
+    "action-subscription": (OFFICE_NAME, PROJECT_NAME, DirectoryValue("subscriber_name", "resource name", _own("subscriber_id"))),
+    "certificate": (
+        PROJECT_NAME,
+        DirectoryValue("resource_name", "resource name", _own("resource_id")),
+        DirectoryValue("resource_type", "resource type", _own("resource_id")),
+        DirectoryValue("subtenant_type", "office type", _own("subtenant_id"), always_set=False),
+    ),
+    "certificate-action": (DirectoryValue("office_name", "office name", _office_of_links_action),),
+}
+CONSTANTS: dict[str, dict[str, Any]] = {"action": {"owned_active": True}}  # DECISIONS, Computed fields
+
+
+def directory_values_agree(world: World, segment: str, entity: Mapping[str, Any], exchanges: Sequence[Exchange]) -> None:
+    """The answer's directory values against those earlier answers of the same test gave for the
+    same office, project or resource (the first answer of each is learned)."""
+    seen: dict[str, Any] = dict(CONSTANTS.get(segment, {}))
+    must_be_set: list[str] = []
+    learned: list[tuple[tuple[str, str], str]] = []
+    for value in DIRECTORY_VALUES.get(segment, ()):
+        named = value.of(world, entity)
+        if named is None:
+            continue
+        key = (value.kind, str(named).lower())
+        if value.always_set:
+            must_be_set.append(value.field)
+        if key in world.directory_values:
+            seen[value.field] = world.directory_values[key]
+        else:
+            learned.append((key, value.field))
+    what = f"{segment} {entity.get(id_field(segment))}"
+    rules.directory_values_agree(entity, seen, must_be_set, what, exchanges)
+    for key, name in learned:
+        world.directory_values.setdefault(key, entity.get(name))
+
 
 NO_DOUBT = oracle.Uncertain(frozenset(), frozenset())
 
@@ -128,6 +197,7 @@ def derived_fields_match_model(
     invariant = INVARIANTS.get(segment)
     if invariant is not None:
         invariant(entity, exchanges)
+    directory_values_agree(world, segment, entity, exchanges)
     answered = {**entity, **_comparable(segment, entity)}
     for derived in DERIVED[segment]:
         if derived.today_decides and _doubted(unsure, segment, entity_id):
