@@ -47,6 +47,15 @@ def test_a_cascade_tells_only_of_its_target(world: World) -> None:
     assert session["action_session_id"] not in [c.entity_id for c in heard[1:]]
 
 
+def test_a_failing_listener_is_logged_with_the_change_it_failed_on(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(change: Change) -> None:
+        raise RuntimeError("listener bug")
+
+    world.domain.listeners.append(broken)
+    created = world.domain.create("certificate", create_body("certificate"))
+    assert f"a listener of created certificate {created['certificate_id']} failed" in caplog.messages
+
+
 def test_a_failing_listener_never_fails_the_call(world: World) -> None:
     def broken(change: Change) -> None:
         raise RuntimeError("listener bug")

@@ -94,3 +94,17 @@ def test_a_seed_that_breaks_a_rule_does_not_load_and_keeps_the_state() -> None:
     # the message says which entity broke which rule; the seeded state is still there
     assert "action-session[0]" in str(raised.value) and "action_id" in str(raised.value)
     assert domain.view("action", FST_01)["countSubscribed"] == 25
+
+
+def test_a_seed_entity_that_breaks_several_rules_names_each_of_them() -> None:
+    """The message of a refused seed entity holds every rule it breaks (it is quoted up to 300
+    characters, more than a client value's 100): here three missing references."""
+    domain = _seeded_domain("2026-06-15")
+    broken = {"directory": small_world_data()["directory"],
+              "entities": {"action-session": [{"action_id": MISSING, "subtenant_id": MISSING, "tenant_id": MISSING}]}}
+    with pytest.raises(ValueError) as raised:
+        domain.load(broken)
+    message = str(raised.value)
+    assert message.startswith("entities.action-session[0].action_id: ")
+    assert f"tenant_id: project {MISSING} does not exist" in message
+    assert f"subtenant_id: office {MISSING} does not exist" in message
