@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +45,13 @@ NOT_CHECKED = "not checked"  # mutmut's status of a mutant not run yet
 # the module's first test alone; a survivor that a test it was not given kills, run by hand with
 # MUTANT_UNDER_TEST (see the README), is judged this and counted as killed.
 KILLED_UNSELECTED = "killed by a test mutmut did not select"
+# A survivor of the run that a property added after it kills (run by hand with MUTANT_UNDER_TEST
+# against the new test, named in `why`; the next run of the sample kills it itself).
+KILLED_BY_NEW_PROPERTY = "killed by a new property"
+# A mutant only the mock's own features can show (its controls, seed format, webhooks, log lines):
+# outside the API the contract suite checks, killed by the mock's tests named in `why`.
+OUTSIDE_CONTRACT = "outside the contract, killed by the mock's tests"
+KILLED_KINDS = (KILLED_UNSELECTED, KILLED_BY_NEW_PROPERTY, OUTSIDE_CONTRACT)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,10 @@ class Summary:
     seconds_per_mutant_max: float
     passed: bool
     not_run: int = 0  # mutants of the sample without a result yet
+    outside_contract: int = 0  # survivors only the mock's own features show, killed by its tests
+    killed_by_new_property: int = 0  # survivors a property added since kills (checked by hand)
+    kill_rate_contract: float = 1.0  # the contract suite alone, over the mutants the API can show
+    killed_after_run: list[dict[str, object]] = field(default_factory=list)  # survivors of the run killed by hand since
 
 
 def choose(names: list[str], size: int, seed: int) -> list[str]:
@@ -154,16 +165,22 @@ def summarize(mutants: list[Mutant], verdicts: dict[str, Verdict], target: float
     def kind(m: Mutant) -> str:
         return verdicts.get(m.name, Verdict("", "")).kind
 
-    survivors = [m for m in mutants if not m.killed and kind(m) != KILLED_UNSELECTED]
+    survivors = [m for m in mutants if not m.killed and kind(m) not in KILLED_KINDS]
     equivalent = [m for m in survivors if kind(m) == EQUIVALENT]
     killed = len(mutants) - len(survivors)
     non_equivalent = len(mutants) - len(equivalent)
     rate_non_eq = killed / non_equivalent if non_equivalent else 1.0
+    outside = [m for m in mutants if not m.killed and kind(m) == OUTSIDE_CONTRACT]
+    by_new_property = [m for m in mutants if not m.killed and kind(m) == KILLED_BY_NEW_PROPERTY]
+    # the contract suite alone, over the mutants the API can show
+    api_visible = non_equivalent - len(outside)
+    rate_contract = (killed - len(outside)) / api_visible if api_visible else 1.0
     times = [m.seconds for m in mutants if m.seconds > 0]
     rows = []
     for m in survivors:
         verdict = verdicts.get(m.name, Verdict("unjudged (counts as a blind spot)", ""))
         rows.append({**asdict(m), "kind": verdict.kind, "why": verdict.why})
+    killed_after = [{**asdict(m), "kind": kind(m), "why": verdicts[m.name].why} for m in mutants if not m.killed and kind(m) in KILLED_KINDS]
     return Summary(
         mutants=len(mutants),
         killed=killed,
@@ -175,6 +192,10 @@ def summarize(mutants: list[Mutant], verdicts: dict[str, Verdict], target: float
         seconds_per_mutant_max=max(times, default=0.0),
         passed=rate_non_eq >= target and not_run == 0,
         not_run=not_run,
+        outside_contract=len(outside),
+        killed_by_new_property=len(by_new_property),
+        kill_rate_contract=rate_contract,
+        killed_after_run=killed_after,
     )
 
 
@@ -189,6 +210,9 @@ def render(summary: Summary, seed: int | None, wall_seconds: float | None) -> st
         # mutmut's fork server records no seconds for most mutants: the run's wall time per mutant says more
         f"  seconds mutmut recorded per mutant: mean {summary.seconds_per_mutant_mean:.1f} s, max {summary.seconds_per_mutant_max:.1f} s"
         + (f"; the whole run {wall_seconds:.0f} s, {wall_seconds / max(1, summary.mutants):.0f} s per mutant" if wall_seconds is not None else ""),
+        f"  of the killed: {summary.killed_by_new_property} survivors of the run killed by a property added since (checked by hand),"
+        f" {summary.outside_contract} outside the contract killed by the mock's tests; the contract suite alone kills"
+        f" {summary.kill_rate_contract:.1%} of the non-equivalent mutants the API can show",
         f"  survivors ({len(summary.survivors)}):",
     ]
     if summary.not_run:
@@ -196,6 +220,10 @@ def render(summary: Summary, seed: int | None, wall_seconds: float | None) -> st
     for row in sorted(summary.survivors, key=lambda r: (str(r["file"]), int(str(r["line"])))):
         lines.append(f"    {row['file']}:{row['line']}  [{row['status']}; {row['kind']}]  {row['mutation']}")
         lines.append(f"        {row['name']}" + (f": {row['why']}" if row["why"] else ""))
+    lines.append(f"  survivors of the run killed since, by hand ({len(summary.killed_after_run)}):")
+    for row in sorted(summary.killed_after_run, key=lambda r: (str(r["file"]), int(str(r["line"])))):
+        lines.append(f"    {row['file']}:{row['line']}  [{row['kind']}]  {row['mutation']}")
+        lines.append(f"        {row['name']}: {row['why']}")
     verdict = "PASS" if summary.passed else ("INCOMPLETE" if summary.not_run else "FAIL")
     lines.append(f"  {verdict}: target {TARGET:.0%} of the non-equivalent mutants killed")
     return "\n".join(lines)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from mutation.sampled import (
     EQUIVALENT,
+    KILLED_BY_NEW_PROPERTY,
     KILLED_UNSELECTED,
+    OUTSIDE_CONTRACT,
     VERDICTS_FILE,
     Mutant,
     Verdict,
@@ -23,7 +25,7 @@ from mutation.sampled import (
 )
 
 # The kinds a survivor may be judged as: equivalent, or the blind spot it shows.
-KINDS = {EQUIVALENT, KILLED_UNSELECTED, "blind spot", "derived value after its inputs change", "filter or sort at an edge"}
+KINDS = {EQUIVALENT, KILLED_UNSELECTED, KILLED_BY_NEW_PROPERTY, OUTSIDE_CONTRACT, "blind spot", "derived value after its inputs change", "filter or sort at an edge"}
 
 ORIGINAL = '''"""A module."""
 
@@ -154,6 +156,21 @@ def test_a_survivor_killed_by_a_test_mutmut_did_not_select_counts_as_killed() ->
     mutants = [mutant(1, "killed"), mutant(2, "survived")]
     summary = summarize(mutants, {"pkg.mod.x_f__mutmut_2": Verdict(KILLED_UNSELECTED, "test_x kills it")})
     assert (summary.killed, summary.survivors, summary.kill_rate) == (2, [], 1.0)
+
+
+def test_survivors_killed_since_count_as_killed_and_are_listed_and_the_contract_alone_is_rated_apart() -> None:
+    mutants = [mutant(1, "killed"), mutant(2, "survived"), mutant(3, "survived"), mutant(4, "survived")]
+    summary = summarize(mutants, {
+        "pkg.mod.x_f__mutmut_2": Verdict(KILLED_BY_NEW_PROPERTY, "test_new fails"),
+        "pkg.mod.x_f__mutmut_3": Verdict(OUTSIDE_CONTRACT, "test_mock fails"),
+        "pkg.mod.x_f__mutmut_4": Verdict(EQUIVALENT, "same answer"),
+    })
+    assert (summary.killed, summary.equivalent, summary.kill_rate_non_equivalent) == (3, 1, 1.0)
+    assert (summary.killed_by_new_property, summary.outside_contract) == (1, 1)
+    assert summary.kill_rate_contract == 1.0  # 2 of the 2 the API can show (the outside one is not among them)
+    assert [row["name"] for row in summary.killed_after_run] == ["pkg.mod.x_f__mutmut_2", "pkg.mod.x_f__mutmut_3"]
+    text = render(summary, seed=None, wall_seconds=None)
+    assert "test_new fails" in text and "test_mock fails" in text
 
 
 def test_below_the_target_fails() -> None:
