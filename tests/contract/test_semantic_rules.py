@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from hypothesis import strategies as st
 from .support import build, malformed, rules, spec_view
 from .support.client import ApiClient
 from .support.oracle import World
-from .support.samples import SAMPLE_ACTION, fresh_create_body, one_of_each, sample_date
+from .support.samples import SAMPLE_ACTION, fresh_create_body, one_of_each, sample_certificate, sample_date
+from .support.scenarios import Validity
 from .support.resources import id_field
 from .support.scoping import SEGMENTS
 from .support.spec_view import Operation
@@ -294,6 +296,29 @@ def test_moving_a_parent_of_enrollments_to_another_action_is_422_and_changes_not
         answer = api.update(segment, sample[segment], {"action_id": other_action})
         rules.move_breaking_a_childs_rule_is_422(answer.exchange, "action_id")
         rules.rejected_request_changes_nothing(before, api.view_ok(segment, sample[segment]), [answer.exchange])
+
+
+@pytest.mark.writes
+def test_an_action_validity_past_the_calendar_is_refused_only_for_certificates_that_inherit_it(
+    api: ApiClient, target: Target, world: World
+) -> None:
+    """DECISIONS (Integers and the calendar): an action's validity that would put the expiry a
+    linked certificate inherits past 9999-12-31 is a 422 naming `validity`; a certificate with a
+    validity of its own inherits nothing, so the same validity is stored when only such a
+    certificate is linked."""
+    furthest = {"validity": 2147483647, "validity_unit": "DAY"}
+    for own_validity in (None, Validity(1, "YEAR")):
+        action = build.create_action(api, target, world, SAMPLE_ACTION)
+        spec = replace(sample_certificate(world.today), validity=own_validity)
+        build.create_link(api, target, world, build.create_certificate(api, target, world, spec, "TRAINING"), action, None)
+        before = api.view_ok("action", action)
+        answer = api.update("action", action, furthest)
+        if own_validity is None:
+            rules.edge_value_stored_or_refused(answer.exchange, "validity", refusable_by={"validity"})
+            if answer.status == 422:
+                rules.rejected_request_changes_nothing(before, api.view_ok("action", action), [answer.exchange])
+        else:
+            rules.edge_value_stored_or_refused(answer.exchange, "validity")
 
 
 @pytest.mark.writes
