@@ -299,6 +299,25 @@ def test_moving_a_parent_of_enrollments_to_another_action_is_422_and_changes_not
 
 
 @pytest.mark.writes
+@pytest.mark.needs_foreign_project
+def test_moving_a_linked_action_or_certificate_to_another_project_is_422_and_changes_nothing(
+    api: ApiClient, target: Target, sample: dict[str, str]
+) -> None:
+    """The sample's action and certificate are linked: moved to another project, the certificate
+    would be linked to an action of another project."""
+    assert target.foreign_tenant_id is not None and target.foreign_subtenant_id is not None  # deselected otherwise
+    moves = {
+        "action": {"tenant_id": target.foreign_tenant_id, "subtenant_id": target.foreign_subtenant_id},
+        "certificate": {"tenant_id": target.foreign_tenant_id},
+    }
+    for segment, body in moves.items():
+        before = api.view_ok(segment, sample[segment])
+        answer = api.update(segment, sample[segment], body)
+        rules.move_breaking_a_childs_rule_is_422(answer.exchange, "tenant_id")
+        rules.rejected_request_changes_nothing(before, api.view_ok(segment, sample[segment]), [answer.exchange])
+
+
+@pytest.mark.writes
 def test_an_action_validity_past_the_calendar_is_refused_only_for_certificates_that_inherit_it(
     api: ApiClient, target: Target, world: World
 ) -> None:

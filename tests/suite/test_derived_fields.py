@@ -62,7 +62,7 @@ def world() -> World:
 PARENT = {"action_code": "FA1", "action_name": "ct-first aid", "action_type": "TRAINING"}
 RIGHT: dict[str, dict[str, Any]] = {
     # the first entry's certificate expires 2027-01-15, beyond today + 30 days: VALID; the others NEW
-    "action": {"action_id": ACTION, "countSubscribed": 3, "countValid": 1, "countScheduled": 0, "countToDo": 2},
+    "action": {"action_id": ACTION, "countSubscribed": 3, "countValid": 1, "countScheduled": 0, "countToDo": 2, "owned_active": True},
     "action-session": {"action_session_id": SESSION, **PARENT, "count_subscribed": 3, "count_done": 2, "count_fail": 1, "count_unknown": 0, "date_begin": None, "date_end": None},
     "action-subscription": {"action_subscription_id": SUBSCRIPTIONS[0], **PARENT, "status": "VALID"},
     "action-session-subscription": {"action_session_subscription_id": ENROLLMENTS[0], "action_type": "TRAINING"},
@@ -71,6 +71,7 @@ RIGHT: dict[str, dict[str, Any]] = {
     "certificate-action": {
         "certificate_action_id": LINK, **PARENT, "date_expire": "2027-01-15", "is_date_inherited": 1,
         "resource_id": PERSON, "certificate_name": "ct-card", "date_release": "2025-06-01",
+        "office_name": "Rome North Site",  # its action's office: a directory value, set
     },
 }
 
@@ -89,6 +90,8 @@ TAMPERED = {
     "a link's release date": ("certificate-action", {"date_release": "2025-06-02"}, "parent_fields_copied"),
     "an enrollment's action type": ("action-session-subscription", {"action_type": "MEDICAL"}, "parent_fields_copied"),
     "a session's action code": ("action-session", {"action_code": "ct-first aid"}, "parent_fields_copied"),
+    "a link without its action's office name": ("certificate-action", {"office_name": None}, "directory_values_agree"),
+    "an action not owned_active": ("action", {"owned_active": False}, "directory_values_agree"),
 }
 
 
@@ -147,3 +150,15 @@ def test_views_name_a_wrong_status_before_the_counts_it_decides() -> None:
     with pytest.raises(rules.RuleViolation) as raised:
         views_match_model(AnsweringViews(answers), world(), list(answers))  # type: ignore[arg-type]
     assert raised.value.rule == "subscription_status_matches_certificates"
+
+
+def test_two_answers_naming_one_office_differently_break_the_directory_rule() -> None:
+    """The action (its own office) and its link (the action's office) answer the office's name:
+    once learned from one answer, another answer with another name breaks the rule."""
+    model = world()
+    action = {**RIGHT["action"], "subtenant_id": OFFICE, "office_name": "Rome North Site", "parent_active": True}
+    derived_fields_match_model(model, "action", action, [])
+    derived_fields_match_model(model, "certificate-action", RIGHT["certificate-action"], [])  # the same name
+    with pytest.raises(rules.RuleViolation) as raised:
+        derived_fields_match_model(model, "certificate-action", {**RIGHT["certificate-action"], "office_name": "Turin Plant"}, [])
+    assert raised.value.rule == "directory_values_agree"

@@ -172,6 +172,9 @@ CERTIFICATE_ID = "7d2b8f1e-4c3a-4e5b-9a6d-1f2e3d4c5b6a"
 # released on a month's last day, valid one month: 2024-02-29 (clamped); the client's date wins over it
 NEW_CERTIFICATE = {"name": "new", "date_release": "2024-01-31", "validity": 1, "validity_unit": "MONTH", "action_type": "TRAINING",
                    "resource_id": DEFAULT_RESOURCE_IDS[0], "tenant_id": DEFAULT_TENANT_ID}
+# what a server answers from its directory for the new entities (office, project, resource)
+ACTION_DIRECTORY = {"office_name": "Rome North Site", "project_name": "Acme", "project_type": None, "owned_active": True, "parent_active": True}
+CERTIFICATE_DIRECTORY = {"resource_name": "Smith John", "resource_type": "PERSON", "project_name": "Acme", "subtenant_type": None}
 PAGE_OF_TWO = {"x-pagination-total-count": "5", "x-pagination-per-page": "2", "x-pagination-current-page": "1", "x-pagination-page-count": "3"}
 
 
@@ -214,12 +217,12 @@ BROKEN = {
     "session counts in an index": (count_invariants, "/v2/action-session/index", 200, [SESSION, {**SESSION, "count_fail": 1}], None, None, "session_counts_match_enrollments"),
     "session span": (session_dates_in_order, "/v2/action-session/create", 201, {**SESSION, "date_begin": "2026-01-13"}, None, None, "session_span_in_order"),
     "session date": (session_dates_in_order, "/v2/action-session-date/index", 200, [{**SESSION_DATE, "date_end": "2026-01-10T08:59:59Z"}], None, None, "session_date_end_not_before_begin"),
-    "a new action counted": (created_entity_derived_fields, "/v2/action/create", 201, {**ACTION, **NEW_ACTION, **NO_COUNTS, "countSubscribed": 1, "countToDo": 1}, None, NEW_ACTION, "action_counts_match_model"),
+    "a new action counted": (created_entity_derived_fields, "/v2/action/create", 201, {**ACTION, **NEW_ACTION, **ACTION_DIRECTORY, **NO_COUNTS, "countSubscribed": 1, "countToDo": 1}, None, NEW_ACTION, "action_counts_match_model"),
     "a new session's count_done": (created_entity_derived_fields, "/v2/action-session/create", 201, {**SESSION, **NEW_SESSION, **NO_ENROLLMENTS, "count_subscribed": 1, "count_done": 1}, None, NEW_SESSION, "session_counts_match_model"),
     "a new session spans a day": (created_entity_derived_fields, "/v2/action-session/create", 201, {**SESSION, **NEW_SESSION, **NO_ENROLLMENTS, "date_begin": "2026-01-10", "date_end": "2026-01-10"}, None, NEW_SESSION, "session_dates_span_its_dates"),
-    "the client's date_expire overridden": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-02-29", "subtenant_id": None}, None, {**NEW_CERTIFICATE, "date_expire": "2025-01-31"}, "certificate_expiry_derivation"),
-    "validity past the month's end": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-03-02", "subtenant_id": None}, None, NEW_CERTIFICATE, "certificate_expiry_derivation"),
-    "an office without a link": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-02-29", "subtenant_id": DEFAULT_SUBTENANT_ID}, None, NEW_CERTIFICATE, "certificate_office_from_first_link"),
+    "the client's date_expire overridden": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, **CERTIFICATE_DIRECTORY, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-02-29", "subtenant_id": None}, None, {**NEW_CERTIFICATE, "date_expire": "2025-01-31"}, "certificate_expiry_derivation"),
+    "validity past the month's end": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, **CERTIFICATE_DIRECTORY, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-03-02", "subtenant_id": None}, None, NEW_CERTIFICATE, "certificate_expiry_derivation"),
+    "an office without a link": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, **CERTIFICATE_DIRECTORY, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-02-29", "subtenant_id": DEFAULT_SUBTENANT_ID}, None, NEW_CERTIFICATE, "certificate_office_from_first_link"),
 }
 
 
@@ -239,10 +242,10 @@ KEPT = {
     "counts": (count_invariants, "/v2/action-session/index", 200, [SESSION, ACTION], None, None),
     "a one-day session, a session without dates": (session_dates_in_order, "/v2/action-session/index", 200, [{**SESSION, "date_end": "2026-01-10"}, {**SESSION, "date_begin": None, "date_end": None}], None, None),
     "a session date with and without offset": (session_dates_in_order, "/v2/action-session-date/view/{id}", 200, SESSION_DATE, None, None),
-    "a new action": (created_entity_derived_fields, "/v2/action/create", 201, {**ACTION, **NEW_ACTION, **NO_COUNTS}, None, NEW_ACTION),
+    "a new action": (created_entity_derived_fields, "/v2/action/create", 201, {**ACTION, **NEW_ACTION, **ACTION_DIRECTORY, **NO_COUNTS}, None, NEW_ACTION),
     "a new session": (created_entity_derived_fields, "/v2/action-session/create", 201, {**SESSION, **NEW_SESSION, **NO_ENROLLMENTS}, None, NEW_SESSION),
-    "a new certificate, expiry by its validity": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-02-29", "subtenant_id": None}, None, NEW_CERTIFICATE),
-    "a new certificate, the client's date": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, "certificate_id": CERTIFICATE_ID, "date_expire": "2025-01-31", "subtenant_id": None}, None, {**NEW_CERTIFICATE, "date_expire": "2025-01-31"}),
+    "a new certificate, expiry by its validity": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, **CERTIFICATE_DIRECTORY, "certificate_id": CERTIFICATE_ID, "date_expire": "2024-02-29", "subtenant_id": None}, None, NEW_CERTIFICATE),
+    "a new certificate, the client's date": (created_entity_derived_fields, "/v2/certificate/create", 201, {**NEW_CERTIFICATE, **CERTIFICATE_DIRECTORY, "certificate_id": CERTIFICATE_ID, "date_expire": "2025-01-31", "subtenant_id": None}, None, {**NEW_CERTIFICATE, "date_expire": "2025-01-31"}),
 }
 
 

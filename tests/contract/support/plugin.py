@@ -29,6 +29,7 @@ from .rate_limit import RATE_LIMIT, RateSpec, create_bucket_file
 from .rules import LEDGER, RULES
 from .target import (
     DEFAULT_FOREIGN_SUBTENANT_ID,
+    DEFAULT_FOREIGN_TENANT_ID,
     DEFAULT_RESOURCE_IDS,
     DEFAULT_SECOND_SUBTENANT_ID,
     DEFAULT_SUBTENANT_ID,
@@ -48,6 +49,7 @@ CONTRACT_DIR = Path(__file__).resolve().parents[1]
 WRITES_MARKER = "writes"
 ANY_ID_MARKER = "changes_any_id"
 FOREIGN_OFFICE_MARKER = "needs_foreign_office"
+FOREIGN_PROJECT_MARKER = "needs_foreign_project"
 TWO_RESOURCES_MARKER = "needs_two_resources"
 WHOLE_DATASET_MARKER = "whole_dataset"
 SELF_TEST_MARKER = "suite_self_test"
@@ -117,6 +119,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tenant-id", default=os.environ.get("CONTRACT_TENANT_ID", DEFAULT_TENANT_ID), help="the project the run may create in [CONTRACT_TENANT_ID]")
     group.addoption("--subtenant-id", action="append", default=None, help="an office of that project (repeatable: the first is the main one, others let trees differ in office) [CONTRACT_SUBTENANT_ID, comma-separated]")
     group.addoption("--foreign-subtenant-id", default=os.environ.get("CONTRACT_FOREIGN_SUBTENANT_ID", DEFAULT_FOREIGN_SUBTENANT_ID), help="an office of ANOTHER project ('' to skip that rule) [CONTRACT_FOREIGN_SUBTENANT_ID]")
+    group.addoption("--foreign-tenant-id", default=os.environ.get("CONTRACT_FOREIGN_TENANT_ID", DEFAULT_FOREIGN_TENANT_ID), help="the project of --foreign-subtenant-id ('' to skip the rules that move entities there) [CONTRACT_FOREIGN_TENANT_ID]")
     group.addoption("--resource-id", action="append", default=None, help="a resource the run may subscribe and certify, ID or ID:TYPE (repeatable) [CONTRACT_RESOURCE_IDS, comma-separated]")
     group.addoption("--allow-writes", action="store_true", default=_env_flag("CONTRACT_ALLOW_WRITES"), help="allow creating (and deleting its own) data on a non-loopback target [CONTRACT_ALLOW_WRITES]")
     group.addoption("--retries", type=int, default=int(os.environ.get("CONTRACT_RETRIES", _DEFAULT_RETRY.attempts)), help="tries of one request on 429/502/503/504 or a connection error, the first included [CONTRACT_RETRIES]")
@@ -134,6 +137,7 @@ def options_from_config(config: pytest.Config) -> TargetOptions:
     resource_texts = config.getoption("resource_id") or env_list("CONTRACT_RESOURCE_IDS") or list(DEFAULT_RESOURCE_IDS)
     offices = config.getoption("subtenant_id") or env_list("CONTRACT_SUBTENANT_ID") or [DEFAULT_SUBTENANT_ID, DEFAULT_SECOND_SUBTENANT_ID]
     foreign = config.getoption("foreign_subtenant_id") or None
+    foreign_project = config.getoption("foreign_tenant_id") or None
     return TargetOptions(
         url=config.getoption("target_url") or None,
         token=config.getoption("token"),
@@ -141,6 +145,7 @@ def options_from_config(config: pytest.Config) -> TargetOptions:
         tenant_id=config.getoption("tenant_id").lower(),
         subtenant_ids=tuple(office.strip().lower() for office in offices),
         foreign_subtenant_id=foreign.lower() if foreign else None,
+        foreign_tenant_id=foreign_project.lower() if foreign_project else None,
         resources=tuple(ResourceRef.parse(text) for text in resource_texts),
         allow_writes=config.getoption("allow_writes"),
         read_only=config.getoption("read_only"),
@@ -162,6 +167,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "(deselected unless the target is loopback)",
     )
     config.addinivalue_line("markers", f"{FOREIGN_OFFICE_MARKER}: needs an office of another project (deselected without one)")
+    config.addinivalue_line("markers", f"{FOREIGN_PROJECT_MARKER}: needs another project and an office of it (deselected without them)")
     config.addinivalue_line("markers", f"{TWO_RESOURCES_MARKER}: needs two resources to subscribe and certify (deselected with fewer)")
     config.addinivalue_line(
         "markers",
@@ -308,6 +314,8 @@ def requirement_reasons(options: TargetOptions) -> dict[str, str]:
         reasons[ANY_ID_MARKER] = f"{options.url} is not a loopback address, and a generated id could name someone else's entity"
     if options.foreign_subtenant_id is None:
         reasons[FOREIGN_OFFICE_MARKER] = "no office of another project was given (--foreign-subtenant-id)"
+    if options.foreign_subtenant_id is None or options.foreign_tenant_id is None:
+        reasons[FOREIGN_PROJECT_MARKER] = "no other project with an office of it was given (--foreign-tenant-id, --foreign-subtenant-id)"
     if len(options.resources) < 2:
         reasons[TWO_RESOURCES_MARKER] = "fewer than two resources were given (--resource-id)"
     if not options.in_process:

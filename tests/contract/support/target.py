@@ -27,6 +27,7 @@ DEFAULT_TENANT_ID = "b5a7d602-3fc9-4e2a-9d1a-6e5b4c8f7a01"  # project Acme Const
 DEFAULT_SUBTENANT_ID = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"  # office Rome North Site (Acme)
 DEFAULT_SECOND_SUBTENANT_ID = "7b68b1d4-2d23-43ec-ae40-a4768c95b2fe"  # office Milan Head Office (Acme)
 DEFAULT_FOREIGN_SUBTENANT_ID = "89d05fcb-b77e-4eb0-a3ee-eabe00e00fa3"  # office Turin Plant (Borealis)
+DEFAULT_FOREIGN_TENANT_ID = "808e3f3f-800c-40dd-8dcc-edbc196081ba"  # project Borealis, whose office that is
 DEFAULT_RESOURCE_IDS = (
     "953e1ebf-06ce-42ab-88f7-0dd04b8f1ab3",
     "6a418122-a0e9-4283-98b6-8da435a1bd7b",
@@ -72,6 +73,7 @@ class TargetOptions:
     # offices of that project; the first is the main one, more let trees differ in office
     subtenant_ids: tuple[str, ...] = (DEFAULT_SUBTENANT_ID, DEFAULT_SECOND_SUBTENANT_ID)
     foreign_subtenant_id: str | None = DEFAULT_FOREIGN_SUBTENANT_ID
+    foreign_tenant_id: str | None = DEFAULT_FOREIGN_TENANT_ID  # the project of foreign_subtenant_id
     resources: tuple[ResourceRef, ...] = tuple(ResourceRef(r) for r in DEFAULT_RESOURCE_IDS)
     allow_writes: bool = False
     read_only: bool = False
@@ -136,6 +138,7 @@ class Target:
     shared_by_workers: bool = False  # other pytest-xdist workers of this run use the same server
     can_read_clock: bool = False  # a mock's clock control answers GET (its date, not to be set)
     other_subtenant_ids: tuple[str, ...] = ()  # more offices of the project, for trees to differ in
+    foreign_tenant_id: str | None = None  # the project of foreign_subtenant_id
     _restore_clock: Mapping[str, Any] | None = field(default=None, repr=False)
     _closers: list[Any] = field(default_factory=list, repr=False)
     _schemathesis_session: Any = field(default=None, repr=False)
@@ -274,6 +277,7 @@ def _target_fields(options: TargetOptions) -> dict[str, Any]:
         subtenant_id=options.subtenant_id,
         other_subtenant_ids=options.subtenant_ids[1:],
         foreign_subtenant_id=options.foreign_subtenant_id,
+        foreign_tenant_id=options.foreign_tenant_id,
         resources=options.resources,
         is_loopback=options.is_loopback,
         in_process=options.in_process,
