@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
@@ -318,26 +319,64 @@ def test_moving_a_linked_action_or_certificate_to_another_project_is_422_and_cha
 
 
 @pytest.mark.writes
-def test_an_action_validity_past_the_calendar_is_refused_only_for_certificates_that_inherit_it(
-    api: ApiClient, target: Target, world: World
-) -> None:
-    """DECISIONS (Integers and the calendar): an action's validity that would put the expiry a
-    linked certificate inherits past 9999-12-31 is a 422 naming `validity`; a certificate with a
-    validity of its own inherits nothing, so the same validity is stored when only such a
-    certificate is linked."""
-    furthest = {"validity": 2147483647, "validity_unit": "DAY"}
-    for own_validity in (None, Validity(1, "YEAR")):
-        action = build.create_action(api, target, world, SAMPLE_ACTION)
-        spec = replace(sample_certificate(world.today), validity=own_validity)
-        build.create_link(api, target, world, build.create_certificate(api, target, world, spec, "TRAINING"), action, None)
-        before = api.view_ok("action", action)
-        answer = api.update("action", action, furthest)
-        if own_validity is None:
-            rules.edge_value_stored_or_refused(answer.exchange, "validity", refusable_by={"validity"})
-            if answer.status == 422:
-                rules.rejected_request_changes_nothing(before, api.view_ok("action", action), [answer.exchange])
-        else:
-            rules.edge_value_stored_or_refused(answer.exchange, "validity")
+@pytest.mark.needs_foreign_project
+def test_a_link_across_projects_is_422_and_changes_nothing(api: ApiClient, target: Target, world: World, sample: dict[str, str]) -> None:
+    """The reference: a certificate is never linked to an action of another project; the spec: a
+    link's `tenant_id`, when sent, is the certificate's project."""
+    assert target.foreign_tenant_id is not None and target.foreign_subtenant_id is not None  # deselected otherwise
+    foreign_action = api.create_ok(
+        "action", {**fresh_create_body(api, target, world, "action"), "tenant_id": target.foreign_tenant_id, "subtenant_id": target.foreign_subtenant_id}
+    )
+    certificate_id = build.create_certificate(api, target, world, sample_certificate(world.today), "TRAINING")
+    before = api.view_ok("certificate", certificate_id)
+    across = api.create("certificate-action", build.link_body(target, certificate_id, str(foreign_action["action_id"]), None))
+    rules.link_across_projects_is_422(across.exchange, {"action_id", "certificate_id"})
+    foreign_tenant = {**build.link_body(target, certificate_id, sample["action"], None), "tenant_id": target.foreign_tenant_id}
+    mislabelled = api.create("certificate-action", foreign_tenant)
+    rules.link_across_projects_is_422(mislabelled.exchange, {"tenant_id"})
+    links, reads = api.index_all("certificate-action", {"certificate_id": certificate_id})
+    rules.rejected_request_changes_nothing(
+        {"certificate": before, "links": []},
+        {"certificate": api.view_ok("certificate", certificate_id), "links": links},
+        [across.exchange, mislabelled.exchange, *reads],
+    )
+
+
+FURTHEST_VALIDITY = {"validity": 2147483647, "validity_unit": "DAY"}
+LAST_YEAR = "9999-06-01"  # + the sample action's validity of 1 year: past the calendar
+
+
+@pytest.mark.writes
+def test_an_expiry_past_the_calendar_is_422_naming_the_field_that_puts_it_there(api: ApiClient, target: Target, world: World) -> None:
+    """DECISIONS (Integers and the calendar): each of the four writes that would put a derived
+    expiry past 9999-12-31 is a 422 naming its field and changes nothing; a certificate with a
+    validity of its own inherits nothing, so the action's furthest validity is stored when only
+    such a certificate is linked."""
+    inheriting = replace(sample_certificate(world.today), validity=None)
+    own = build.create_certificate(api, target, world, replace(inheriting, validity=Validity(1, "YEAR")), "TRAINING")
+    action = build.create_action(api, target, world, SAMPLE_ACTION)  # validity 1 year
+    heir = build.create_certificate(api, target, world, inheriting, "TRAINING")
+    build.create_link(api, target, world, heir, action, None)
+    late = build.create_certificate(api, target, world, replace(inheriting, date_release=dt.date.fromisoformat(LAST_YEAR)), "TRAINING")
+    refused_updates = [
+        ("certificate", own, FURTHEST_VALIDITY, "validity"),
+        ("certificate", heir, {"date_release": LAST_YEAR}, "date_release"),
+        ("action", action, FURTHEST_VALIDITY, "validity"),
+    ]
+    for segment, entity_id, body, named in refused_updates:
+        before = api.view_ok(segment, entity_id)
+        answer = api.update(segment, entity_id, body)
+        rules.expiry_past_the_calendar_is_422(answer.exchange, named)
+        rules.rejected_request_changes_nothing(before, api.view_ok(segment, entity_id), [answer.exchange])
+    heir_before = api.view_ok("certificate", heir)
+    late_link = api.create("certificate-action", build.link_body(target, late, action, None))
+    rules.expiry_past_the_calendar_is_422(late_link.exchange, "action_id")
+    links, reads = api.index_all("certificate-action", {"certificate_id": late})
+    rules.rejected_request_changes_nothing({"links": []}, {"links": links}, [late_link.exchange, *reads])
+    rules.rejected_request_changes_nothing(heir_before, api.view_ok("certificate", heir), [late_link.exchange])
+    only_own = build.create_action(api, target, world, SAMPLE_ACTION)
+    build.create_link(api, target, world, own, only_own, None)
+    rules.edge_value_stored_or_refused(api.update("action", only_own, FURTHEST_VALIDITY).exchange, "validity")
 
 
 @pytest.mark.writes

@@ -272,6 +272,25 @@ def move_breaking_a_childs_rule_is_422(exchange: Exchange, field_name: str | Ite
     _expect_422("move_breaking_a_childs_rule_is_422", exchange, field_name)
 
 
+@rule(
+    "A certificate is linked only to an action of its own project: a link to an action of another project is a "
+    "422 naming `action_id` or `certificate_id`, and a link whose `tenant_id` is not the certificate's project "
+    "a 422 naming `tenant_id`."
+)
+def link_across_projects_is_422(exchange: Exchange, field_name: str | Iterable[str]) -> None:
+    _expect_422("link_across_projects_is_422", exchange, field_name)
+
+
+@rule(
+    "An expiry the server derives stays in the calendar (up to 9999-12-31): a write that would put one past it "
+    "is a 422 naming the field that puts it there: a certificate's own `validity`, the `date_release` of a "
+    "certificate that inherits its validity, the `validity` of an action a linked certificate inherits from, "
+    "the `action_id` of a link the certificate would inherit through."
+)
+def expiry_past_the_calendar_is_422(exchange: Exchange, field_name: str | Iterable[str]) -> None:
+    _expect_422("expiry_past_the_calendar_is_422", exchange, field_name)
+
+
 @rule("`date_end` before `date_begin`, or `date_expire` before `date_release`, is a 422.")
 def end_before_begin_is_422(exchange: Exchange, field_name: str | Iterable[str]) -> None:
     _expect_422("end_before_begin_is_422", exchange, field_name)
@@ -398,6 +417,13 @@ def filter_matches_exactly(answered_ids: Iterable[str], expected_ids: Iterable[s
             f"filter {json.dumps(filter_, sort_keys=True)}: missing {sorted(expected - answered)}; not matching {sorted(answered - expected)}",
             *exchanges,
         )
+
+
+@rule("The total count of a filtered index (X-Pagination-Total-Count) is the number of matching entities, on every page.")
+def filter_total_counts_the_matching(filter_: Mapping[str, Any], expected: int, exchange: Exchange) -> None:
+    total = exchange.header("X-Pagination-Total-Count")
+    if total is None or not total.isdigit() or int(total) != expected:
+        _fail("filter_total_counts_the_matching", f"filter {json.dumps(filter_, sort_keys=True)}: total count {total}, expected {expected}", exchange)
 
 
 # ---------------------------------------------------------------- force delete
