@@ -6,8 +6,10 @@ ids, and the links and enrollments of one entry. Each example builds a forest wi
 every kind, then changes each kind of input once, in a drawn order (Hypothesis picks the entity,
 the input and the new value, boundaries included: month ends, leap days, validity 0, a cleared
 validity or expiry, date-times near midnight with an offset). After each change the model says
-which entities' derived values it changed; each of those is read again, by its view and in its
-index, and compared with the model, as is the update's own answer.
+which entities' derived values it changed; each of those is searched first, by its id and one
+derived value at a time (found by the new value, not by the old: a search that reads a copy the
+change left behind is seen), then read again, by its view and in its index, and compared with
+the model, as is the update's own answer.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ def test_derived_values_follow_every_input(api: ApiClient, target: Target, data:
         built = build_forest(api, target, forest, room.today)
         world = built.world
         context = StepContext(api, target, world)
+        swept: set[tuple[str, str]] = set()  # (resource, field) searched by an unchanged value
         for change in changes:
             before = verify.predictions(world)
             apply_step(context, change)  # the update's answer is compared with the model there
             affected = verify.changed_by(before, verify.predictions(world))
-            verify.affected_match_model(api, world, affected, scope.marker, oracle.uncertain(world, room.margin))
+            verify.affected_match_model(api, world, affected, scope.marker, oracle.uncertain(world, room.margin), before, swept)
         verify_world(api, world, scope.marker, margin=room.margin, deep=True)

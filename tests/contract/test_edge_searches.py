@@ -19,11 +19,10 @@ from hypothesis import strategies as st
 from .support import oracle, rules, spec_view
 from .support.build import room_of
 from .support.client import ApiClient
+from .support.filter_semantics import match_kind, matches
 from .support.edges import (
     build_edge_forest,
     edge_forests,
-    match_kind,
-    matches,
     needles,
     scope_for,
     scopes,

@@ -1093,6 +1093,36 @@ def _first_seen(monkeypatch: MonkeyPatch, segment: str, field: str) -> dict[str,
     return seen
 
 
+@faulty("filter_total_counts_the_matching")
+def session_action_name_searched_in_the_copy_saved_with_it(monkeypatch: MonkeyPatch) -> None:
+    """A search on a session's action_name uses the answered value: here a copy of the action's name taken when the session was saved, which a later rename of the action leaves behind (answers derive the current name)."""
+    saved: dict[str, Any] = {}
+    original_create, original_update, original_project = Domain.create, Domain.update, Derivations.project
+
+    def remember(self: Domain, answer: dict) -> dict:
+        action = self.store.get("action", answer.get("action_id")) or {}
+        saved[answer["action_session_id"]] = action.get("name")
+        return answer
+
+    def create(self: Domain, segment: str, body: dict[str, Any]) -> dict:
+        answer = original_create(self, segment, body)
+        return remember(self, answer) if segment == "action-session" else answer
+
+    def update(self: Domain, segment: str, entity_id: str, body: dict[str, Any]) -> dict:
+        answer = original_update(self, segment, entity_id, body)
+        return remember(self, answer) if segment == "action-session" else answer
+
+    def project(self: Derivations, segment: str, row: dict, fields: set[str]) -> dict[str, Any]:
+        values = dict(original_project(self, segment, row, fields))
+        if segment == "action-session" and "action_name" in fields and row["action_session_id"] in saved:
+            values["action_name"] = saved[row["action_session_id"]]
+        return values
+
+    monkeypatch.setattr(Domain, "create", create)
+    monkeypatch.setattr(Domain, "update", update)
+    monkeypatch.setattr(Derivations, "project", project)
+
+
 @faulty("certificate_expiry_derivation", "link_expiry_inherited")
 def certificate_expiry_stale_after_release_update(monkeypatch: MonkeyPatch) -> None:
     """Certificate date_expire = date_release + validity: an update of date_release alone keeps the expiry derived from the release before (recomputed only when validity or validity_unit is sent)."""

@@ -128,7 +128,9 @@ def create_subscription(api: ApiClient, target: Target, world: World, action_id:
     body = subscription_body(target, action_id, resource_index, office_of(world, action_id))
     entity = _created(api, "action-subscription", body)
     subscription_id = _id("action-subscription", entity)
-    world.subscriptions[subscription_id] = SubscriptionModel(subscription_id, action_id, body["subscriber_id"], body["subscriber_type"])
+    world.subscriptions[subscription_id] = SubscriptionModel(
+        subscription_id, action_id, body["subscriber_id"], body["subscriber_type"], body["subtenant_id"], body["tenant_id"]
+    )
     answer_matches_model(api, target, world, "action-subscription", entity)
     return subscription_id
 
@@ -153,7 +155,7 @@ def create_date(api: ApiClient, target: Target, world: World, session_id: str, s
     }
     entity = _created(api, "action-session-date", body)
     date_id = _id("action-session-date", entity)
-    world.dates[date_id] = DateModel(date_id, session_id, begin, end)
+    world.dates[date_id] = DateModel(date_id, session_id, begin, end, body["subtenant_id"], body["tenant_id"])
     answer_matches_model(api, target, world, "action-session-date", entity)
     return date_id
 

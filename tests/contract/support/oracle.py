@@ -48,6 +48,8 @@ class SubscriptionModel:
     action_id: str
     subscriber_id: str
     subscriber_type: str
+    subtenant_id: str | None = None  # its own office and project, as sent (they name its directory values)
+    tenant_id: str | None = None
 
 
 @dataclass
@@ -65,6 +67,8 @@ class DateModel:
     session_id: str
     date_begin: str  # date-time text as sent
     date_end: str
+    subtenant_id: str | None = None  # its own office and project, as sent (they name its directory values)
+    tenant_id: str | None = None
 
 
 @dataclass

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import oracle, rules, spec_view
+from . import filter_semantics, oracle, rules, spec_view
 from .client import ApiClient
 from .exchange import Exchange
 from .oracle import World
@@ -348,11 +348,89 @@ def _index_of(world: World, marker: str, segment: str, entity_id: str) -> tuple[
     return {filter_field: parent}, [key for key, entity in table.items() if getattr(entity, attribute) == parent]
 
 
-def affected_match_model(api: ApiClient, world: World, keys: Sequence[tuple[str, str]], marker: str, unsure: oracle.Uncertain = NO_DOUBT) -> None:
+def _flattened(predicted: Sequence[Mapping[str, Any] | None], segment: str, entity_id: str, unsure: oracle.Uncertain) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for derived, fields in zip(DERIVED[segment], predicted, strict=True):
+        if fields is None or (derived.today_decides and _doubted(unsure, segment, entity_id)):
+            continue
+        values.update({name: value for name, value in fields.items() if not isinstance(value, oracle.Same)})
+    return values
+
+
+def known_derived_values(world: World, segment: str, entity_id: str, unsure: oracle.Uncertain = NO_DOUBT) -> dict[str, Any]:
+    """Every derived value of one entity the model knows before reading it: the `DERIVED`
+    predictions, the directory values earlier answers gave for what it names, the constants."""
+    predicted = [derived.predict(world, entity_id) for derived in DERIVED[segment]]
+    values = {**CONSTANTS.get(segment, {}), **_flattened(predicted, segment, entity_id, unsure)}
+    model = world.table(segment)[entity_id]
+    named = {**{k: v for k, v in vars(model).items() if isinstance(v, str)}, **values, id_field(segment): entity_id}
+    for value in DIRECTORY_VALUES.get(segment, ()):
+        of = value.of(world, named)
+        key = (value.kind, str(of).lower())
+        if of is not None and key in world.directory_values:
+            values[value.field] = world.directory_values[key]
+    return values
+
+
+def _searchable(segment: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    filterable = spec_view.filter_fields(segment)
+    return {
+        name: value for name, value in values.items()
+        if name in filterable and filter_semantics.match_kind(segment, name) != "object" and (value is None or isinstance(value, (str, int, bool)))
+    }
+
+
+def searches_find_by_derived_values(
+    api: ApiClient,
+    world: World,
+    keys: Sequence[tuple[str, str]],
+    unsure: oracle.Uncertain = NO_DOUBT,
+    before: Predictions | None = None,
+    swept: set[tuple[str, str]] | None = None,
+) -> None:
+    """Each entity searched by its id and one derived value at a time, before anything reads it
+    (DECISIONS: filters and sorts use the answered values): by the value the model predicts it
+    must be found, by the value before the change it must not. A server that derives a value
+    when it answers but filters on a stored copy (never written, or left behind by the change)
+    is seen. Found is read from the total count of page 2 (one per page): no entity is answered,
+    so the searches go side by side and none shows the others a value derived for an answer.
+    A value that did not change (or of an entity the change created) is searched once per
+    (resource, field) of `swept`."""
+    swept = set() if swept is None else swept
+    counts: list[tuple[str, dict[str, Any], int]] = []  # (segment, filter, how many it must match)
+    for segment, entity_id in keys:
+        now = _searchable(segment, known_derived_values(world, segment, entity_id, unsure))
+        old = before.get((segment, entity_id)) if before else None
+        was = _searchable(segment, _flattened(old, segment, entity_id, unsure)) if old else {}
+        by_id = {id_field(segment): entity_id}
+        for name, value in now.items():
+            changed = name in was and was[name] != value
+            if not changed and (segment, name) in swept:
+                continue
+            swept.add((segment, name))
+            counts.append((segment, {**by_id, name: value}, 1))
+            if changed and not filter_semantics.matches(filter_semantics.match_kind(segment, name), value, was[name]):
+                counts.append((segment, {**by_id, name: was[name]}, 0))
+    answers = api.gather([functools.partial(api.index, segment, {"filter": filter_, "per-page": 1, "page": 2}) for segment, filter_, _ in counts])
+    for (_, filter_, expected), answer in zip(counts, answers, strict=True):
+        rules.success_status(answer.exchange, 200)
+        rules.filter_total_counts_the_matching(filter_, expected, answer.exchange)
+
+
+def affected_match_model(
+    api: ApiClient,
+    world: World,
+    keys: Sequence[tuple[str, str]],
+    marker: str,
+    unsure: oracle.Uncertain = NO_DOUBT,
+    before: Predictions | None = None,
+    swept: set[tuple[str, str]] | None = None,
+) -> None:
     """Each entity of `keys` read again, by its view and as an item of its index (one walk per
     filter), its derived fields against the model."""
     if not keys:
         return
+    searches_find_by_derived_values(api, world, keys, unsure, before, swept)
     views_match_model(api, world, keys, unsure)
     walks: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
     for segment, entity_id in keys:
