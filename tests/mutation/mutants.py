@@ -1093,9 +1093,9 @@ def _first_seen(monkeypatch: MonkeyPatch, segment: str, field: str) -> dict[str,
     return seen
 
 
-@faulty("filter_total_counts_the_matching")
+@faulty("search_by_derived_value_finds_the_entity")
 def session_action_name_searched_in_the_copy_saved_with_it(monkeypatch: MonkeyPatch) -> None:
-    """A search on a session's action_name uses the answered value: here a copy of the action's name taken when the session was saved, which a later rename of the action leaves behind (answers derive the current name)."""
+    """A search (filter or sort) on a session's action_name uses the answered value: here a copy of the action's name taken when the session was saved, which a later rename of the action leaves behind (answers derive the current name)."""
     saved: dict[str, Any] = {}
     original_create, original_update, original_project = Domain.create, Domain.update, Derivations.project
 

@@ -274,8 +274,7 @@ def move_breaking_a_childs_rule_is_422(exchange: Exchange, field_name: str | Ite
 
 @rule(
     "A certificate is linked only to an action of its own project: a link to an action of another project is a "
-    "422 naming `action_id` or `certificate_id`, and a link whose `tenant_id` is not the certificate's project "
-    "a 422 naming `tenant_id`."
+    "422 naming `action_id`, and a link whose `tenant_id` is not the certificate's project a 422 naming `tenant_id`."
 )
 def link_across_projects_is_422(exchange: Exchange, field_name: str | Iterable[str]) -> None:
     _expect_422("link_across_projects_is_422", exchange, field_name)
@@ -283,9 +282,10 @@ def link_across_projects_is_422(exchange: Exchange, field_name: str | Iterable[s
 
 @rule(
     "An expiry the server derives stays in the calendar (up to 9999-12-31): a write that would put one past it "
-    "is a 422 naming the field that puts it there: a certificate's own `validity`, the `date_release` of a "
-    "certificate that inherits its validity, the `validity` of an action a linked certificate inherits from, "
-    "the `action_id` of a link the certificate would inherit through."
+    "is a 422 naming the field that puts it there: a certificate's own `validity`; the `date_release` of a "
+    "certificate without one (with the validity of any action it is linked to); the `validity` of an action "
+    "linked to such a certificate; the `action_id` of a link, first or not, of such a certificate. Every link "
+    "counts, not only the first: deleting the first hands the certificate to the next."
 )
 def expiry_past_the_calendar_is_422(exchange: Exchange, field_name: str | Iterable[str]) -> None:
     _expect_422("expiry_past_the_calendar_is_422", exchange, field_name)
@@ -419,11 +419,20 @@ def filter_matches_exactly(answered_ids: Iterable[str], expected_ids: Iterable[s
         )
 
 
-@rule("The total count of a filtered index (X-Pagination-Total-Count) is the number of matching entities, on every page.")
-def filter_total_counts_the_matching(filter_: Mapping[str, Any], expected: int, exchange: Exchange) -> None:
+@rule(
+    "Filters on a computed field select by the value answered now (DECISIONS, Search): right after a change of "
+    "one of its inputs, a search by an entity's id and the derived value predicted now finds it, and one by the "
+    "value before the change does not."
+)
+def search_by_derived_value_finds_the_entity(segment: str, entity_id: str, field: str, value: Any, expected: int, exchange: Exchange) -> None:
     total = exchange.header("X-Pagination-Total-Count")
     if total is None or not total.isdigit() or int(total) != expected:
-        _fail("filter_total_counts_the_matching", f"filter {json.dumps(filter_, sort_keys=True)}: total count {total}, expected {expected}", exchange)
+        which = "the value predicted now" if expected else "its value before the change"
+        _fail(
+            "search_by_derived_value_finds_the_entity",
+            f"{segment} {entity_id}: a search by {field}={json.dumps(value)} ({which}) counted {total}, expected {expected}",
+            exchange,
+        )
 
 
 # ---------------------------------------------------------------- force delete

@@ -63,6 +63,8 @@ class Derived:
     judge: Judge
     predict: Predict
     today_decides: bool = False  # left out for what oracle.Uncertain names
+    # JSON text a server may write with other spacing or key order: searched by value only when null
+    rewritable: tuple[str, ...] = ()
 
 
 # Every derived field the model predicts, by resource (spec: the `readOnly` fields of the answer
@@ -75,7 +77,7 @@ DERIVED: dict[str, tuple[Derived, ...]] = {
         Derived(_judged_by(rules.session_dates_span_its_dates), _picked(oracle.predicted_session, "date_begin", "date_end")),
         Derived(_parents_copied, oracle.session_parent_fields),
     ),
-    "action-session-date": (Derived(_parents_copied, oracle.date_parent_fields), Derived(_people_copied, oracle.date_people)),
+    "action-session-date": (Derived(_parents_copied, oracle.date_parent_fields), Derived(_people_copied, oracle.date_people, rewritable=oracle.PEOPLE)),
     "action-subscription": (
         Derived(_status, lambda world, entity_id: {"status": oracle.subscription_status(world, entity_id)}, today_decides=True),
         Derived(_parents_copied, oracle.subscription_parent_fields),
@@ -313,12 +315,12 @@ def verify_world(api: ApiClient, world: World, marker: str, *, margin: int = 0, 
 # ---------------------------------------------------------------- what one change affects
 
 
-Predictions = dict[tuple[str, str], tuple[Any, ...]]
+Predictions = dict[tuple[str, str], dict[str, Any]]
 
 
 def predictions(world: World) -> Predictions:
-    """Every derived value the model predicts (the `DERIVED` table), by entity."""
-    return {(segment, entity_id): tuple(d.predict(world, entity_id) for d in DERIVED[segment]) for segment, entity_id in world.all_keys()}
+    """Every derived value the model knows, by entity (`known_derived_values`)."""
+    return {(segment, entity_id): known_derived_values(world, segment, entity_id) for segment, entity_id in world.all_keys()}
 
 
 def changed_by(before: Predictions, after: Predictions) -> list[tuple[str, str]]:
@@ -374,47 +376,51 @@ def known_derived_values(world: World, segment: str, entity_id: str, unsure: ora
 
 def _searchable(segment: str, values: Mapping[str, Any]) -> dict[str, Any]:
     filterable = spec_view.filter_fields(segment)
+    rewritable = {name for derived in DERIVED[segment] for name in derived.rewritable}
     return {
         name: value for name, value in values.items()
-        if name in filterable and filter_semantics.match_kind(segment, name) != "object" and (value is None or isinstance(value, (str, int, bool)))
+        if name in filterable and filter_semantics.match_kind(segment, name) != "object"
+        and (value is None or (isinstance(value, (str, int, bool)) and name not in rewritable))
     }
 
 
-def searches_find_by_derived_values(
-    api: ApiClient,
-    world: World,
-    keys: Sequence[tuple[str, str]],
-    unsure: oracle.Uncertain = NO_DOUBT,
-    before: Predictions | None = None,
-    swept: set[tuple[str, str]] | None = None,
-) -> None:
-    """Each entity searched by its id and one derived value at a time, before anything reads it
-    (DECISIONS: filters and sorts use the answered values): by the value the model predicts it
-    must be found, by the value before the change it must not. A server that derives a value
-    when it answers but filters on a stored copy (never written, or left behind by the change)
-    is seen. Found is read from the total count of page 2 (one per page): no entity is answered,
-    so the searches go side by side and none shows the others a value derived for an answer.
-    A value that did not change (or of an entity the change created) is searched once per
-    (resource, field) of `swept`."""
-    swept = set() if swept is None else swept
-    counts: list[tuple[str, dict[str, Any], int]] = []  # (segment, filter, how many it must match)
+@dataclass(frozen=True)
+class DerivedSearch:
+    """One search by an entity's id and one derived value, and how many it must find (1 or 0)."""
+
+    segment: str
+    entity_id: str
+    field: str
+    value: Any
+    expected: int
+
+    @property
+    def request(self) -> dict[str, Any]:
+        # page 2 of one per page: the total count tells found or not, and no entity is answered
+        return {"filter": {id_field(self.segment): self.entity_id, self.field: self.value}, "per-page": 1, "page": 2}
+
+
+def derived_searches(
+    world: World, keys: Sequence[tuple[str, str]], unsure: oracle.Uncertain, before: Predictions | None, swept: set[tuple[str, str]]
+) -> list[DerivedSearch]:
+    """After a change, the searches of each affected entity by one derived value at a time: by the
+    value the model knows now (it must be found) and, for a value the change made differ, by the
+    one before (it must not be, unless it still matches as text: a substring of the new one).
+    `swept` is shared by the example: a value that did not change, or of an entity the change
+    created, is searched only the first time its (resource, field) comes up."""
+    found: list[DerivedSearch] = []
     for segment, entity_id in keys:
         now = _searchable(segment, known_derived_values(world, segment, entity_id, unsure))
-        old = before.get((segment, entity_id)) if before else None
-        was = _searchable(segment, _flattened(old, segment, entity_id, unsure)) if old else {}
-        by_id = {id_field(segment): entity_id}
+        was = _searchable(segment, before.get((segment, entity_id), {})) if before else {}
         for name, value in now.items():
             changed = name in was and was[name] != value
             if not changed and (segment, name) in swept:
                 continue
             swept.add((segment, name))
-            counts.append((segment, {**by_id, name: value}, 1))
+            found.append(DerivedSearch(segment, entity_id, name, value, 1))
             if changed and not filter_semantics.matches(filter_semantics.match_kind(segment, name), value, was[name]):
-                counts.append((segment, {**by_id, name: was[name]}, 0))
-    answers = api.gather([functools.partial(api.index, segment, {"filter": filter_, "per-page": 1, "page": 2}) for segment, filter_, _ in counts])
-    for (_, filter_, expected), answer in zip(counts, answers, strict=True):
-        rules.success_status(answer.exchange, 200)
-        rules.filter_total_counts_the_matching(filter_, expected, answer.exchange)
+                found.append(DerivedSearch(segment, entity_id, name, was[name], 0))
+    return found
 
 
 def affected_match_model(
@@ -426,14 +432,21 @@ def affected_match_model(
     before: Predictions | None = None,
     swept: set[tuple[str, str]] | None = None,
 ) -> None:
-    """Each entity of `keys` read again, by its view and as an item of its index (one walk per
-    filter), its derived fields against the model."""
+    """Each entity of `keys` searched by its derived values (`derived_searches`, sent before
+    anything reads it, so that no answer derived for a read can stand in for the search), then read
+    again, by its view and as an item of its index (one walk per filter), its derived fields
+    against the model. The searches are judged last: a value the server derives wrongly is named
+    by its own rule, a search that misses a value the answers give by the search's."""
     if not keys:
         return
-    searches_find_by_derived_values(api, world, keys, unsure, before, swept)
+    searches = derived_searches(world, keys, unsure, before, set() if swept is None else swept)
+    found = api.gather([functools.partial(api.index, s.segment, s.request) for s in searches])
     views_match_model(api, world, keys, unsure)
     walks: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
     for segment, entity_id in keys:
         filter_, expected = _index_of(world, marker, segment, entity_id)
         walks[f"{segment} {json.dumps(filter_, sort_keys=True)}"] = (segment, filter_, expected)
     api.gather([functools.partial(_children_of, api, world, segment, filter_, expected, unsure) for segment, filter_, expected in walks.values()])
+    for search, answer in zip(searches, found, strict=True):
+        rules.success_status(answer.exchange, 200)
+        rules.search_by_derived_value_finds_the_entity(search.segment, search.entity_id, search.field, search.value, search.expected, answer.exchange)
