@@ -404,9 +404,16 @@ def move_session(context: StepContext, step: MoveSession) -> None:
 
 
 def move_date_to_session(context: StepContext, step: MoveDateToSession) -> None:
-    date = pick(list(context.world.dates.values()), step.date_pick)
-    session = pick(list(context.world.sessions.values()), step.session_pick)
-    if date is None or session is None:
+    """To a session of another action when there is one (every copied field changes), else to
+    another session of its action (its people may change), else nowhere."""
+    world = context.world
+    date = pick(list(world.dates.values()), step.date_pick)
+    if date is None:
+        return
+    current = world.sessions.get(date.session_id)
+    others = [s for s in world.sessions.values() if s is not current]
+    session = pick([s for s in others if current is None or s.action_id != current.action_id] or others, step.session_pick)
+    if session is None:
         return
     _updated(context, "action-session-date", date.id, {"action_session_id": session.id}, lambda: setattr(date, "session_id", session.id))
 
