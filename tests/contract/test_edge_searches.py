@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from .support import oracle, rules, spec_view
 from .support.build import room_of
 from .support.client import ApiClient
-from .support.filter_semantics import match_kind, matches
 from .support.edges import (
     build_edge_forest,
     edge_forests,
@@ -28,6 +27,7 @@ from .support.edges import (
     scopes,
     values_of,
 )
+from .support.filter_semantics import match_kind, matches
 from .support.resources import id_field
 from .support.scoping import SEGMENTS
 from .support.target import Target

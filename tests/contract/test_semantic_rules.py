@@ -320,7 +320,7 @@ def test_moving_a_linked_action_or_certificate_to_another_project_is_422_and_cha
 
 @pytest.mark.writes
 @pytest.mark.needs_foreign_project
-def test_a_link_across_projects_is_422_and_changes_nothing(api: ApiClient, target: Target, world: World, sample: dict[str, str]) -> None:
+def test_a_link_across_projects_is_422_and_changes_nothing(api: ApiClient, target: Target, world: World) -> None:
     """The reference: a certificate is never linked to an action of another project; the spec: a
     link's `tenant_id`, when sent, is the certificate's project."""
     assert target.foreign_tenant_id is not None and target.foreign_subtenant_id is not None  # deselected otherwise
@@ -329,11 +329,13 @@ def test_a_link_across_projects_is_422_and_changes_nothing(api: ApiClient, targe
     )
     certificate_id = build.create_certificate(api, target, world, sample_certificate(world.today), "TRAINING")
     before = api.view_ok("certificate", certificate_id)
-    across = api.create("certificate-action", build.link_body(target, certificate_id, str(foreign_action["action_id"]), None))
-    rules.link_across_projects_is_422(across.exchange, {"action_id", "certificate_id"})
-    foreign_tenant = {**build.link_body(target, certificate_id, sample["action"], None), "tenant_id": target.foreign_tenant_id}
-    mislabelled = api.create("certificate-action", foreign_tenant)
-    rules.link_across_projects_is_422(mislabelled.exchange, {"tenant_id"})
+    # without the optional tenant_id: only the action's project is other than the certificate's
+    to_foreign = {k: v for k, v in build.link_body(target, certificate_id, str(foreign_action["action_id"]), None).items() if k != "tenant_id"}
+    across = api.create("certificate-action", to_foreign)
+    rules.link_across_projects_is_422(across.exchange, "action_id")
+    own_action = build.create_action(api, target, world, SAMPLE_ACTION)
+    mislabelled = api.create("certificate-action", {**build.link_body(target, certificate_id, own_action, None), "tenant_id": target.foreign_tenant_id})
+    rules.link_across_projects_is_422(mislabelled.exchange, "tenant_id")
     links, reads = api.index_all("certificate-action", {"certificate_id": certificate_id})
     rules.rejected_request_changes_nothing(
         {"certificate": before, "links": []},
@@ -368,15 +370,24 @@ def test_an_expiry_past_the_calendar_is_422_naming_the_field_that_puts_it_there(
         answer = api.update(segment, entity_id, body)
         rules.expiry_past_the_calendar_is_422(answer.exchange, named)
         rules.rejected_request_changes_nothing(before, api.view_ok(segment, entity_id), [answer.exchange])
-    heir_before = api.view_ok("certificate", heir)
-    late_link = api.create("certificate-action", build.link_body(target, late, action, None))
-    rules.expiry_past_the_calendar_is_422(late_link.exchange, "action_id")
-    links, reads = api.index_all("certificate-action", {"certificate_id": late})
-    rules.rejected_request_changes_nothing({"links": []}, {"links": links}, [late_link.exchange, *reads])
-    rules.rejected_request_changes_nothing(heir_before, api.view_ok("certificate", heir), [late_link.exchange])
+    # a link, first or not, through which the certificate would inherit an expiry past the end
+    furthest_action = build.create_action(api, target, world, replace(SAMPLE_ACTION, validity=Validity(2147483647, "DAY")))
+    for certificate_id, action_id in ((late, action), (heir, furthest_action)):
+        certificate_before = api.view_ok("certificate", certificate_id)
+        links_before, _ = api.index_all("certificate-action", {"certificate_id": certificate_id})
+        link = api.create("certificate-action", build.link_body(target, certificate_id, action_id, None))
+        rules.expiry_past_the_calendar_is_422(link.exchange, "action_id")
+        links, reads = api.index_all("certificate-action", {"certificate_id": certificate_id})
+        rules.rejected_request_changes_nothing(
+            {"certificate": certificate_before, "links": links_before},
+            {"certificate": api.view_ok("certificate", certificate_id), "links": links},
+            [link.exchange, *reads],
+        )
     only_own = build.create_action(api, target, world, SAMPLE_ACTION)
     build.create_link(api, target, world, own, only_own, None)
-    rules.edge_value_stored_or_refused(api.update("action", only_own, FURTHEST_VALIDITY).exchange, "validity")
+    stored = api.update("action", only_own, FURTHEST_VALIDITY)
+    rules.edge_value_stored_or_refused(stored.exchange, "validity")
+    world.actions[only_own].validity, world.actions[only_own].validity_unit = FURTHEST_VALIDITY["validity"], FURTHEST_VALIDITY["validity_unit"]
 
 
 @pytest.mark.writes

@@ -32,7 +32,7 @@ from .build import (
     create_subscription,
 )
 from .client import ApiClient
-from .filter_semantics import match_kind, matches
+from .filter_semantics import match_kind
 from .oracle import World
 from .resources import BY_SEGMENT, MARKER_JSON_KEY, MarkerPlacement, id_field
 from .scenarios import (
