@@ -609,7 +609,7 @@ def sort_case_sensitive(monkeypatch: MonkeyPatch) -> None:
     monkeypatch.setattr(search, "sort_key", sort_key)
 
 
-@faulty("pages_follow_requested_order", "filter_matches_exactly")
+@faulty("pages_follow_requested_order", "filter_matches_exactly", "search_by_derived_value_finds_the_entity")
 def stored_date_expire_searched(monkeypatch: MonkeyPatch) -> None:
     """Filters and sorts on certificate (and link) date_expire use the answered value: here the stored one (null when derived)."""
     monkeypatch.setattr(service, "DERIVED_WHEN_EMPTY", {})
@@ -644,7 +644,7 @@ def _is_zero(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value == 0
 
 
-@faulty("filter_matches_exactly")
+@faulty("filter_matches_exactly", "search_by_derived_value_finds_the_entity")
 def integer_filter_zero_ignored(monkeypatch: MonkeyPatch) -> None:
     """A filter value of 0 selects the entities whose value is 0: here it is taken as no filter (`if value:`)."""
     _filter_values_dropped(monkeypatch, _is_zero)
@@ -657,7 +657,7 @@ def stored_integer_filter_zero_ignored(monkeypatch: MonkeyPatch) -> None:
     _filter_values_dropped(monkeypatch, _is_zero, lambda field: field in stored)
 
 
-@faulty("filter_matches_exactly")
+@faulty("filter_matches_exactly", "search_by_derived_value_finds_the_entity")
 def null_filter_ignored(monkeypatch: MonkeyPatch) -> None:
     """A filter value of null selects the entities whose value is null: here it is taken as no filter."""
     _filter_values_dropped(monkeypatch, lambda value: value is None)
@@ -697,7 +697,7 @@ def _stored_date_expire_where(monkeypatch: MonkeyPatch, read_stored: Callable[[Q
     monkeypatch.setattr(Domain, "_derived_search", _derived_search)
 
 
-@faulty("filter_matches_exactly")
+@faulty("filter_matches_exactly", "search_by_derived_value_finds_the_entity")
 def date_expire_filter_on_stored_value(monkeypatch: MonkeyPatch) -> None:
     """A filter on certificate (and link) date_expire uses the answered value: here the stored one (null when derived); sorts are right."""
     _stored_date_expire_where(monkeypatch, lambda query: set(query.filter))

@@ -19,6 +19,7 @@ from .oracle import CertificateModel, LinkModel, World
 from .scenarios import (
     AddDate,
     CertifyEntry,
+    CertificateSpec,
     EditActionValidity,
     EditCertificateValidity,
     EnrollEntryAgain,
@@ -455,6 +456,8 @@ def move_link_to_certificate(context: StepContext, step: MoveLinkToCertificate) 
     # the edge of the rule: a move that makes the moved link the first (created first) link of a
     # certificate whose expiry comes from its first link; only there the two orders differ
     telling = [(link, certificate) for link, certificate in moves if _becomes_first_link(world, link, certificate)]
+    if not telling:
+        telling = _make_a_telling_move(context)
     chosen = pick(telling or moves, step.link_pick * 8 + step.certificate_pick)  # both picks drawn from PICK (0..7)
     if chosen is None:
         return
@@ -467,10 +470,41 @@ def move_link_to_certificate(context: StepContext, step: MoveLinkToCertificate) 
     _updated(context, "certificate-action", link.id, body, lambda: setattr(link, "certificate_id", certificate.id))
 
 
+def _make_a_telling_move(context: StepContext) -> list[tuple[LinkModel, CertificateModel]]:
+    """When no move reaches the edge, make one: a new certificate that inherits its expiry, linked
+    to an action whose validity or office differs from that of the oldest link's action; the
+    oldest link moved onto it becomes its first link, and its answer must change."""
+    world = context.world
+    oldest = min(world.links.values(), key=lambda link: link.seq, default=None)
+    moved_action = world.actions.get(oldest.action_id) if oldest else None
+    if oldest is None or moved_action is None:
+        return []
+    differing = [
+        a for a in world.actions.values()
+        if a.id != moved_action.id and ((a.validity, a.validity_unit) != (moved_action.validity, moved_action.validity_unit) or a.subtenant_id != moved_action.subtenant_id)
+    ]
+    if not differing:
+        return []
+    spec = CertificateSpec(resource=0, label="first-link", date_release=world.today - dt.timedelta(days=30), date_expire=None, validity=None)
+    certificate_id = build.create_certificate(context.api, context.target, world, spec, differing[0].action_type)
+    build.create_link(context.api, context.target, world, certificate_id, differing[0].id, None)
+    return [(oldest, world.certificates[certificate_id])]
+
+
 def _becomes_first_link(world: World, link: LinkModel, certificate: CertificateModel) -> bool:
+    """Whether the move makes `link` the certificate's first link (the one created first) in a way
+    an answer shows: the certificate's expiry comes from its first link, or the first link's
+    action is of another office (the certificate's `subtenant_id`). A move onto a certificate
+    already linked to the link's action is refused (422) and shows nothing."""
     first = oracle.first_link(world, certificate.id)
+    if first is None or first.seq < link.seq:
+        return False
+    if any(other.certificate_id == certificate.id and other.action_id == link.action_id for other in world.links.values()):
+        return False
     inherits = certificate.date_expire is None and certificate.validity is None
-    return inherits and first is not None and first.seq > link.seq
+    first_action, moved_action = world.actions.get(first.action_id), world.actions.get(link.action_id)
+    other_office = first_action is not None and moved_action is not None and first_action.subtenant_id != moved_action.subtenant_id
+    return inherits or other_office
 
 
 def move_entry(context: StepContext, step: MoveEntry) -> None:
