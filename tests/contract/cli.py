@@ -25,7 +25,7 @@ from typing import Any
 from hypothesis import settings
 from hypothesis.errors import InvalidArgument
 
-from .support import plugin, results
+from .support import plugin, profiles, results
 from .support.report_junit import merge_junit
 
 SUITE_DIR = Path(__file__).resolve().parent
@@ -195,7 +195,7 @@ def phase_command(args: argparse.Namespace, extra: list[str], phase: Phase, resu
         "--results-json", str(results_file), "-m", phase.marker,
     ]
     if phase.workers > 1:
-        command += ["-n", str(phase.workers)] + (["--dist", "worksteal"] if phase.worksteal else [])
+        command += ["-n", str(phase.workers)] + (["--dist", profiles.economy(args.profile).dist] if phase.worksteal else [])
     if junit_file is not None:
         command.append(f"--junitxml={junit_file}")
     if args.rate_limit:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .support import oracle, rules, spec_view
+from .support import oracle, profiles, rules, spec_view
 from .support.build import room_of
 from .support.client import ApiClient
 from .support.edges import (
@@ -83,7 +83,7 @@ def test_filters_at_their_edges_select_exactly_the_matching_entities(api: ApiCli
 def test_sorts_at_their_edges_follow_the_requested_order(api: ApiClient, target: Target, data: st.DataObject) -> None:
     room = room_of(target)
     forest = data.draw(edge_forests(room), label="edge forest")
-    per_page = data.draw(st.sampled_from([2, 100]), label="per-page")  # 2: ties fall across pages
+    per_page = data.draw(st.sampled_from(profiles.economy().edge_sort_page_sizes), label="per-page")  # 2: ties fall across pages
     with api.scope() as scope:
         built = build_edge_forest(api, target, forest, room.today)
         world = built.world

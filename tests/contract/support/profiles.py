@@ -30,6 +30,14 @@ class Economy:
     # of each parametrized test, only its first parameter set (for each value of the fixtures'
     # own `params`, such as Schemathesis' operation: those are kept whole)
     one_parameter_set: bool = False
+    # after each change of the derived-inputs test, also search by the derived values it did not
+    # change, once per resource and field (`verify.derived_searches`); the changed ones always are
+    sweep_unchanged_derived_values: bool = True
+    # the page sizes the edge sorts are walked with (2: ties fall across pages)
+    edge_sort_page_sizes: tuple[int, ...] = (2, 100)
+    # how the command hands tests to its workers: "worksteal" (long tests) or "loadfile" (each
+    # module on one worker, so that its module fixtures are built once)
+    dist: str = "worksteal"
 
 
 ECONOMIES: dict[str, Economy] = {
@@ -38,10 +46,15 @@ ECONOMIES: dict[str, Economy] = {
     # tens per operation; the rule they judge, `malformed_input_is_400`, is also judged by the
     # fuzzing phase's negative case and by the suite's own malformed-input tests); scenarios of
     # the state machine of 3 steps; one parameter set of each test (every test function runs,
-    # its other parameter sets are deselected with the reason printed).
+    # its other parameter sets are deselected with the reason printed); the derived-inputs searches
+    # of changed values only and the edge sorts in pages of 100 (their rules are still judged:
+    # ties across pages by test_pagination.py); the command's workers take whole modules.
     SMOKE: Economy(
         schemathesis={"phases": {"coverage": {"enabled": False}, "stateful": {"max-steps": 3}}},
         one_parameter_set=True,
+        sweep_unchanged_derived_values=False,
+        edge_sort_page_sizes=(100,),
+        dist="loadfile",
     ),
 }
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import filter_semantics, oracle, rules, spec_view
+from . import filter_semantics, oracle, profiles, rules, spec_view
 from .client import ApiClient
 from .exchange import Exchange
 from .oracle import World
@@ -407,16 +407,19 @@ def derived_searches(
     value the model knows now (it must be found) and, for a value the change made differ, by the
     one before (it must not be, unless it still matches as text: a substring of the new one).
     `swept` is shared by the example: a value that did not change, or of an entity the change
-    created, is searched only the first time its (resource, field) comes up."""
+    created, is searched only the first time its (resource, field) comes up (never under a profile
+    that cuts them, `profiles.Economy`)."""
     found: list[DerivedSearch] = []
+    sweep = profiles.economy().sweep_unchanged_derived_values
     for segment, entity_id in keys:
         now = _searchable(segment, known_derived_values(world, segment, entity_id, unsure))
         was = _searchable(segment, before.get((segment, entity_id), {})) if before else {}
         for name, value in now.items():
             changed = name in was and was[name] != value
-            if not changed and (segment, name) in swept:
-                continue
-            swept.add((segment, name))
+            if not changed:
+                if not sweep or (segment, name) in swept:
+                    continue
+                swept.add((segment, name))
             found.append(DerivedSearch(segment, entity_id, name, value, 1))
             if changed and not filter_semantics.matches(filter_semantics.match_kind(segment, name), value, was[name]):
                 found.append(DerivedSearch(segment, entity_id, name, was[name], 0))
