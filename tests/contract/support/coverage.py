@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import oracle, spec_view
+from . import spec_view, verify
 from .scoping import SEGMENTS
 
 TODO_DERIVED = "TODO-derived"  # a cell no property covers yet: the self-test fails on it
@@ -124,7 +124,7 @@ def search_cells() -> list[Cell]:
         for field in spec_view.filter_fields(segment):
             what = "each derivation the edge scenario makes, at 0/null/boundaries" if field in computed else "values at the edges: 0, null, '', false, {}, lowest/highest, days outside"
             cells.append(Cell(segment, field, "filter", what, FILTER_EDGES))
-            if field in computed and field in oracle.PEOPLE:  # JSON text a server may write otherwise
+            if field in computed and field in {name for d in verify.DERIVED.get(segment, ()) for name in d.rewritable}:
                 cells.append(Cell(segment, field, "filter", "each change of an input, searched alone before any read when null", INPUTS))
             elif field in computed:
                 cells.append(Cell(segment, field, "filter", "each change of an input, searched alone before any read: found by the new value, not by the old (unless a substring of it)", INPUTS))
